@@ -1,0 +1,1 @@
+//! DaemonSet analysis (node eligibility and per-node verdicts).

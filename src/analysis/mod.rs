@@ -1,0 +1,8 @@
+//! Pure analysis: plain k8s-openapi objects in, plain data out. No I/O, no
+//! clock (`now` is a parameter), no kube client.
+
+pub mod daemonset;
+pub mod finding;
+pub mod fleet;
+pub mod pod;
+pub mod statefulset;

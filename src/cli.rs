@@ -1,0 +1,158 @@
+//! The command line, declared with clap derive. No logic beyond parsing.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit-code table shown at the end of `--help` (checked against
+/// [`crate::error::Exit::TABLE`] by a test).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    finished with a bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)
+  2    usage error (unknown flag, malformed or conflicting values)
+  3    cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)
+  4    refused for safety before changing anything (unsafe state, or no TTY and no --yes)
+  5    paused: a canary waits for a decision; re-run to resume
+  130  interrupted; the object is left consistent and resumable";
+
+/// Understand and safely operate StatefulSets and DaemonSets.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-sts",
+    bin_name = "kubectl sts",
+    version,
+    after_help = EXIT_CODES_HELP,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl's connection flags (kubectl passes them through to plugins).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, several paths merged, then ~/.kube/config, then in-cluster)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// The namespace (default: the context's namespace, else "default")
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+
+    /// How long to wait for a single request ("0" = no limit; e.g. 5s, 1m)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset
+    #[default]
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// `-o/--output` of read commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable table
+    #[default]
+    Table,
+    /// Table with more columns
+    Wide,
+    /// JSON document (versioned schema)
+    Json,
+    /// YAML document (same schema as JSON)
+    Yaml,
+}
+
+/// `--fail-on` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 when any warning or error is found
+    Warning,
+    /// Exit 1 when any error is found
+    Error,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a StatefulSet ordinal by ordinal, a DaemonSet node by node, or every set in the namespace
+    Status(StatusArgs),
+    /// Roll out a StatefulSet change as a partitioned canary, step by step
+    Canary(PendingArgs),
+    /// Delete PersistentVolumeClaims left behind by scale-down, safely
+    #[command(name = "prune-pvcs")]
+    PrunePvcs(PendingArgs),
+    /// Print a shell completion script
+    Completion(CompletionArgs),
+}
+
+/// `kubectl sts status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// NAME, sts/NAME, statefulset/NAME, ds/NAME or daemonset/NAME; none lists every set
+    #[arg(value_name = "[TYPE/]NAME")]
+    pub target: Option<String>,
+
+    /// List sets in every namespace (only without a NAME)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Table, value_name = "FORMAT")]
+    pub output: OutputFormat,
+
+    /// Keep watching and re-render on every change
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
+    /// Exit 1 when findings at or above this level exist
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+
+    /// Cluster DNS domain used for the pods' stable names
+    #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
+    pub cluster_domain: String,
+}
+
+/// Arguments of a subcommand that is not available yet.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `kubectl sts completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

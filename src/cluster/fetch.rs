@@ -1,0 +1,268 @@
+//! Reads snapshots: one LIST per kind, concurrently, never one request per
+//! pod. Reads retry a few times on transient failures (429, 5xx, network);
+//! writes never come through here.
+
+use std::future::Future;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::{Api, ListParams};
+use kube::core::NamespaceResourceScope;
+use serde::de::DeserializeOwned;
+
+use super::Cluster;
+use super::error::{Op, classify};
+use crate::error::Failure;
+use crate::model::{DsSnapshot, StsSnapshot};
+
+/// Renders a LabelSelector in the API's string syntax.
+pub fn selector_string(sel: &LabelSelector) -> String {
+    let mut parts = Vec::new();
+    if let Some(ml) = &sel.match_labels {
+        for (k, v) in ml {
+            parts.push(format!("{k}={v}"));
+        }
+    }
+    for e in sel.match_expressions.iter().flatten() {
+        let vals = e.values.clone().unwrap_or_default().join(",");
+        match e.operator.as_str() {
+            "In" => parts.push(format!("{} in ({vals})", e.key)),
+            "NotIn" => parts.push(format!("{} notin ({vals})", e.key)),
+            "Exists" => parts.push(e.key.clone()),
+            "DoesNotExist" => parts.push(format!("!{}", e.key)),
+            _ => {}
+        }
+    }
+    parts.join(",")
+}
+
+fn transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// Runs a read with bounded retries and back-off on transient failures.
+pub async fn read<T, F, Fut>(f: F) -> Result<T, kube::Error>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < 3 && transient(&e) => {
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                delay *= 3;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Lists namespaced `K` in `ns`, or across all namespaces with `None`.
+pub async fn list<K>(c: &Cluster, ns: Option<&str>, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+where
+    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let api: Api<K> = match ns {
+        Some(n) => Api::namespaced(c.client.clone(), n),
+        None => Api::all(c.client.clone()),
+    };
+    list_api(c, api, ns, lp, resource).await
+}
+
+/// Lists cluster-scoped `K`.
+pub async fn list_cluster<K>(c: &Cluster, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    list_api(c, Api::all(c.client.clone()), None, lp, resource).await
+}
+
+async fn list_api<K>(c: &Cluster, api: Api<K>, ns: Option<&str>, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let op = Op {
+        verb: "list",
+        resource,
+        namespace: ns,
+    };
+    read(|| api.list(lp))
+        .await
+        .map(|l| l.items)
+        .map_err(|e| classify(e, &op, &c.server))
+}
+
+/// Like [`list_cluster`], but a 403 becomes `None` plus a note.
+async fn list_cluster_optional<K>(c: &Cluster, lp: &ListParams, resource: &str, notes: &mut Vec<String>, why: &str) -> Result<Option<Vec<K>>, Failure>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    match list_cluster::<K>(c, lp, resource).await {
+        Ok(v) => Ok(Some(v)),
+        Err(f) if f.message.starts_with("permission denied") => {
+            notes.push(format!("not allowed to list {resource}: {why} not checked"));
+            Ok(None)
+        }
+        Err(f) => Err(f),
+    }
+}
+
+fn not_found(kind: &str, plural: &str, name: &str, ns: &str) -> Failure {
+    Failure::cluster(format!("{kind} {name:?} not found in namespace {ns:?}"))
+        .hint(format!("list them with: kubectl get {plural} -n {ns}"))
+}
+
+/// Distinguishes "no such object" from "no such namespace".
+async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -> Failure {
+    let api: Api<Namespace> = Api::all(c.client.clone());
+    if let Ok(None) = api.get_opt(&c.namespace).await {
+        return Failure::cluster(format!("namespace {:?} not found", c.namespace))
+            .hint("list namespaces with: kubectl get namespaces");
+    }
+    not_found(kind, plural, name, &c.namespace)
+}
+
+/// Reads one StatefulSet and everything `status` needs about it.
+pub async fn sts_snapshot(c: &Cluster, name: &str) -> Result<StsSnapshot, Failure> {
+    let ns = c.namespace.as_str();
+    let all_sets: Vec<StatefulSet> = list(c, Some(ns), &ListParams::default(), "statefulsets.apps").await?;
+    let Some(sts) = all_sets.iter().find(|s| s.metadata.name.as_deref() == Some(name)).cloned() else {
+        return Err(missing(c, "statefulset", "statefulsets", name).await);
+    };
+    let spec = sts.spec.clone().unwrap_or_default();
+    let sel = ListParams::default().labels(&selector_string(&spec.selector));
+    let svc_name = spec.service_name.clone().unwrap_or_default();
+    let slices_lp = ListParams::default().labels(&format!("kubernetes.io/service-name={svc_name}"));
+    let mut notes = Vec::new();
+    let mut pv_notes = Vec::new();
+    let svc_api: Api<Service> = Api::namespaced(c.client.clone(), ns);
+    let svc_op = Op { verb: "get", resource: "services", namespace: Some(ns) };
+    let all = ListParams::default();
+    let (pods, claims, revisions, slices, service, volumes) = tokio::try_join!(
+        list::<Pod>(c, Some(ns), &sel, "pods"),
+        list::<PersistentVolumeClaim>(c, Some(ns), &all, "persistentvolumeclaims"),
+        list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
+        async {
+            if svc_name.is_empty() {
+                Ok(Vec::new())
+            } else {
+                list::<EndpointSlice>(c, Some(ns), &slices_lp, "endpointslices.discovery.k8s.io").await
+            }
+        },
+        async {
+            if svc_name.is_empty() {
+                return Ok(None);
+            }
+            read(|| svc_api.get_opt(&svc_name)).await.map_err(|e| classify(e, &svc_op, &c.server))
+        },
+        list_cluster_optional::<PersistentVolume>(c, &all, "persistentvolumes", &mut pv_notes, "volume reclaim policies"),
+    )?;
+    notes.extend(pv_notes);
+    let mut snap = StsSnapshot {
+        sts,
+        all_sets,
+        pods,
+        claims,
+        service,
+        endpoint_slices: slices,
+        revisions,
+        volumes,
+        storage_classes: None,
+        events: Vec::new(),
+        hpas: Vec::new(),
+        notes,
+    };
+    // Second round, only when a finding needs it: events explain unhealthy
+    // pods and pending claims; StorageClasses explain pending claims.
+    let unhealthy = snap.pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
+    let pending = snap.claims.iter().any(|pvc| {
+        pvc.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound")
+    });
+    if unhealthy || pending {
+        let mut n2 = Vec::new();
+        let (events, classes) = tokio::try_join!(
+            list::<Event>(c, Some(ns), &all, "events"),
+            async {
+                if pending {
+                    list_cluster_optional::<StorageClass>(c, &all, "storageclasses.storage.k8s.io", &mut n2, "storage classes").await
+                } else {
+                    Ok(None)
+                }
+            }
+        )?;
+        snap.events = events;
+        snap.storage_classes = classes;
+        snap.notes.extend(n2);
+    }
+    Ok(snap)
+}
+
+/// Reads one DaemonSet and everything `status ds/NAME` needs about it.
+pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure> {
+    let ns = c.namespace.as_str();
+    let api: Api<DaemonSet> = Api::namespaced(c.client.clone(), ns);
+    let op = Op { verb: "get", resource: "daemonsets.apps", namespace: Some(ns) };
+    let Some(ds) = read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))? else {
+        return Err(missing(c, "daemonset", "daemonsets", name).await);
+    };
+    let spec = ds.spec.clone().unwrap_or_default();
+    let sel = ListParams::default().labels(&selector_string(&spec.selector));
+    let mut notes = Vec::new();
+    let all = ListParams::default();
+    let (nodes, pods, revisions, events) = tokio::try_join!(
+        list_cluster_optional::<Node>(c, &all, "nodes", &mut notes, "node eligibility (taints, labels, readiness)"),
+        list::<Pod>(c, Some(ns), &sel, "pods"),
+        list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
+        list::<Event>(c, Some(ns), &all, "events"),
+    )?;
+    Ok(DsSnapshot {
+        ds,
+        nodes,
+        pods,
+        revisions,
+        events,
+        notes,
+    })
+}
+
+/// Every StatefulSet and DaemonSet in the namespace (or all with `all_ns`).
+pub async fn fleet(c: &Cluster, all_ns: bool) -> Result<(Vec<StatefulSet>, Vec<DaemonSet>), Failure> {
+    let ns = if all_ns { None } else { Some(c.namespace.as_str()) };
+    let lp = ListParams::default();
+    tokio::try_join!(
+        list::<StatefulSet>(c, ns, &lp, "statefulsets.apps"),
+        list::<DaemonSet>(c, ns, &lp, "daemonsets.apps"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    #[test]
+    fn selector_syntax() {
+        let sel = LabelSelector {
+            match_labels: Some([("app".to_string(), "web".to_string())].into()),
+            match_expressions: Some(vec![
+                LabelSelectorRequirement { key: "tier".into(), operator: "In".into(), values: Some(vec!["a".into(), "b".into()]) },
+                LabelSelectorRequirement { key: "x".into(), operator: "DoesNotExist".into(), values: None },
+            ]),
+        };
+        assert_eq!(selector_string(&sel), "app=web,tier in (a,b),!x");
+    }
+}

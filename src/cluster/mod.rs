@@ -1,0 +1,168 @@
+//! The only module that talks to the API server.
+//!
+//! Connection set-up follows kubectl: `--kubeconfig`, else `$KUBECONFIG`
+//! (several paths merged), else `~/.kube/config`, else the in-cluster
+//! service account; `--context`, `--cluster` and `--user` pick entries; the
+//! namespace is `-n`, else the context's, else `default`.
+
+pub mod error;
+pub mod fetch;
+
+use std::time::Duration;
+
+use kube::Client;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::cli::GlobalArgs;
+use crate::error::Failure;
+
+pub use error::classify;
+
+/// The user agent on every request (visible in the API server's audit log).
+pub const USER_AGENT: &str = concat!("kubectl-sts/", env!("CARGO_PKG_VERSION"));
+
+/// A connected client plus the namespace to work in.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: Client,
+    pub namespace: String,
+    pub server: String,
+}
+
+/// Parses kubectl's `--request-timeout` ("0", "30", "5s", "1m", "1h", "500ms").
+pub fn parse_timeout(s: &str) -> Result<Option<Duration>, Failure> {
+    let bad = || {
+        Failure::usage(format!("invalid --request-timeout {s:?}"))
+            .hint("use a duration such as 30s, 1m or 0 for no limit")
+    };
+    let s = s.trim();
+    if s == "0" {
+        return Ok(None);
+    }
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        None => (s, "s"),
+        Some(i) => s.split_at(i),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !(secs.is_finite() && secs >= 0.0) {
+        return Err(bad());
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(Duration::from_secs_f64(secs)))
+}
+
+/// Connects as kubectl would with the same flags.
+pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
+    let timeout = match &g.request_timeout {
+        Some(t) => parse_timeout(t)?,
+        None => None,
+    };
+    let opts = KubeConfigOptions {
+        context: g.context.clone(),
+        cluster: g.cluster.clone(),
+        user: g.user.clone(),
+    };
+    let kubeconfig = match &g.kubeconfig {
+        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| {
+            Failure::cluster(format!("cannot read kubeconfig {}: {}", path.display(), error::chain(&e)))
+                .hint("check the --kubeconfig path and that the file is valid YAML")
+        })?),
+        None => match Kubeconfig::from_env() {
+            Ok(Some(kc)) => Some(kc),
+            Ok(None) => default_kubeconfig()?,
+            Err(e) => {
+                return Err(Failure::cluster(format!(
+                    "cannot read $KUBECONFIG: {}",
+                    error::chain(&e)
+                ))
+                .hint("check the paths in KUBECONFIG"));
+            }
+        },
+    };
+    let mut config = match kubeconfig {
+        Some(kc) => {
+            if let Some(ctx) = &g.context
+                && !kc.contexts.iter().any(|c| &c.name == ctx)
+            {
+                return Err(Failure::cluster(format!("context {ctx:?} not found in the kubeconfig"))
+                    .hint("list contexts with: kubectl config get-contexts"));
+            }
+            kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| {
+                Failure::cluster(format!("invalid kubeconfig: {}", error::chain(&e)))
+                    .hint("check it with: kubectl config view")
+            })?
+        }
+        None => kube::Config::incluster().map_err(|e| {
+            Failure::cluster(format!(
+                "no kubeconfig found and not running in a cluster: {}",
+                error::chain(&e)
+            ))
+            .hint("set KUBECONFIG or pass --kubeconfig")
+        })?,
+    };
+    if let Some(t) = timeout {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+        config.reset_reader_on_write = true;
+    } else if config.connect_timeout.is_none() {
+        config.connect_timeout = Some(Duration::from_secs(10));
+    }
+    // Writes must never be retried blindly; reads retry in `fetch`.
+    config.default_retry = false;
+    if let Ok(v) = http::HeaderValue::from_str(USER_AGENT) {
+        config.headers.push((http::header::USER_AGENT, v));
+    }
+    let namespace = g
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(|e| {
+        Failure::cluster(format!("cannot build a client: {}", error::chain(&e)))
+    })?;
+    Ok(Cluster {
+        client,
+        namespace,
+        server,
+    })
+}
+
+fn default_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Ok(None);
+    };
+    let path = std::path::PathBuf::from(home).join(".kube").join("config");
+    if !path.exists() {
+        return Ok(None);
+    }
+    Kubeconfig::read_from(&path).map(Some).map_err(|e| {
+        Failure::cluster(format!("cannot read kubeconfig {}: {}", path.display(), error::chain(&e)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeout_like_kubectl() {
+        assert_eq!(parse_timeout("0").ok(), Some(None));
+        assert_eq!(parse_timeout("30").ok(), Some(Some(Duration::from_secs(30))));
+        assert_eq!(parse_timeout("5s").ok(), Some(Some(Duration::from_secs(5))));
+        assert_eq!(parse_timeout("2m").ok(), Some(Some(Duration::from_secs(120))));
+        assert_eq!(parse_timeout("500ms").ok(), Some(Some(Duration::from_millis(500))));
+        assert!(parse_timeout("soon").is_err());
+        assert!(parse_timeout("5x").is_err());
+        assert!(parse_timeout("-1s").is_err());
+    }
+}

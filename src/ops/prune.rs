@@ -1,0 +1,1 @@
+//! Prune planning (claims left behind by scale-down).
