@@ -106,10 +106,10 @@ pub enum Command {
     /// Show a StatefulSet ordinal by ordinal, a DaemonSet node by node, or every set in the namespace
     Status(StatusArgs),
     /// Roll out a StatefulSet change as a partitioned canary, step by step
-    Canary(PendingArgs),
+    Canary(crate::commands::canary::CanaryArgs),
     /// Delete PersistentVolumeClaims left behind by scale-down, safely
     #[command(name = "prune-pvcs")]
-    PrunePvcs(PendingArgs),
+    PrunePvcs(crate::commands::prune_pvcs::PruneArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
 }
@@ -140,6 +140,24 @@ pub struct StatusArgs {
     /// Cluster DNS domain used for the pods' stable names
     #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
     pub cluster_domain: String,
+}
+
+/// `--dry-run` (client side) or `--dry-run=server`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Print the plan; send nothing that changes state
+    Client,
+    /// Send the writes with the server's dryRun=All
+    Server,
+}
+
+/// The `--dry-run[=server]` flag, shared by every write command. The value
+/// attaches only with `=`, so `--dry-run web` never swallows the name.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DryRunArg {
+    /// Show what would be done and change nothing (=server: let the API server validate the writes)
+    #[arg(long = "dry-run", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "client", value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
 }
 
 /// Arguments of a subcommand that is not available yet.

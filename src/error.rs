@@ -95,17 +95,13 @@ pub type Outcome = anyhow::Result<Exit>;
 
 /// Splits any error into the exit code, the one-line message and the hint.
 pub fn describe(err: &anyhow::Error) -> (Exit, String, Option<String>) {
-    if let Some(f) = err.downcast_ref::<Failure>() {
-        return (f.exit, f.message.clone(), f.hint.clone());
-    }
-    for cause in err.chain() {
-        if let Some(f) = cause.downcast_ref::<Failure>() {
-            return (f.exit, format!("{err:#}"), f.hint.clone());
-        }
-    }
     // One line: the Display chain, newlines folded.
     let msg = format!("{err:#}").replace('\n', " ");
-    (Exit::Bad, msg, None)
+    let failure = err.chain().find_map(|c| c.downcast_ref::<Failure>()).or_else(|| err.downcast_ref::<Failure>());
+    match failure {
+        Some(f) => (f.exit, msg, f.hint.clone()),
+        None => (Exit::Bad, msg, None),
+    }
 }
 
 #[cfg(test)]

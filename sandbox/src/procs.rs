@@ -89,6 +89,12 @@ pub struct Spawner {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+impl Default for Spawner {
+    fn default() -> Self {
+        Spawner::new()
+    }
+}
+
 impl Spawner {
     pub fn new() -> Spawner {
         let (tx, rx) = mpsc::channel::<SpawnRequest>();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
-    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+    Event, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::Cluster;
 use super::error::{Op, classify};
 use crate::error::Failure;
-use crate::model::{DsSnapshot, StsSnapshot};
+use crate::model::StsSnapshot;
 
 /// Renders a LabelSelector in the API's string syntax.
 pub fn selector_string(sel: &LabelSelector) -> String {
@@ -107,7 +107,7 @@ where
 }
 
 /// Like [`list_cluster`], but a 403 becomes `None` plus a note.
-async fn list_cluster_optional<K>(c: &Cluster, lp: &ListParams, resource: &str, notes: &mut Vec<String>, why: &str) -> Result<Option<Vec<K>>, Failure>
+pub(crate) async fn list_cluster_optional<K>(c: &Cluster, lp: &ListParams, resource: &str, notes: &mut Vec<String>, why: &str) -> Result<Option<Vec<K>>, Failure>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -121,13 +121,13 @@ where
     }
 }
 
-fn not_found(kind: &str, plural: &str, name: &str, ns: &str) -> Failure {
+pub(crate) fn not_found(kind: &str, plural: &str, name: &str, ns: &str) -> Failure {
     Failure::cluster(format!("{kind} {name:?} not found in namespace {ns:?}"))
         .hint(format!("list them with: kubectl get {plural} -n {ns}"))
 }
 
 /// Distinguishes "no such object" from "no such namespace".
-async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -> Failure {
+pub(crate) async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -> Failure {
     let api: Api<Namespace> = Api::all(c.client.clone());
     if let Ok(None) = api.get_opt(&c.namespace).await {
         return Failure::cluster(format!("namespace {:?} not found", c.namespace))
@@ -209,34 +209,6 @@ pub async fn sts_snapshot(c: &Cluster, name: &str) -> Result<StsSnapshot, Failur
         snap.notes.extend(n2);
     }
     Ok(snap)
-}
-
-/// Reads one DaemonSet and everything `status ds/NAME` needs about it.
-pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure> {
-    let ns = c.namespace.as_str();
-    let api: Api<DaemonSet> = Api::namespaced(c.client.clone(), ns);
-    let op = Op { verb: "get", resource: "daemonsets.apps", namespace: Some(ns) };
-    let Some(ds) = read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))? else {
-        return Err(missing(c, "daemonset", "daemonsets", name).await);
-    };
-    let spec = ds.spec.clone().unwrap_or_default();
-    let sel = ListParams::default().labels(&selector_string(&spec.selector));
-    let mut notes = Vec::new();
-    let all = ListParams::default();
-    let (nodes, pods, revisions, events) = tokio::try_join!(
-        list_cluster_optional::<Node>(c, &all, "nodes", &mut notes, "node eligibility (taints, labels, readiness)"),
-        list::<Pod>(c, Some(ns), &sel, "pods"),
-        list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
-        list::<Event>(c, Some(ns), &all, "events"),
-    )?;
-    Ok(DsSnapshot {
-        ds,
-        nodes,
-        pods,
-        revisions,
-        events,
-        notes,
-    })
 }
 
 /// Every StatefulSet and DaemonSet in the namespace (or all with `all_ns`).

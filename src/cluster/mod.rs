@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod fetch;
+pub mod fetch_ds;
 
 use std::time::Duration;
 

@@ -59,6 +59,6 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
             let worst = rep.findings.iter().map(|f| f.severity).max();
             Ok(fail_on_exit(args.fail_on, worst))
         }
-        Some(_) => Err(Failure::new(Exit::Bad, "kubectl sts status ds/NAME is not available yet in this version").into()),
+        Some(t) => super::status_ds::run(&c, &t.name, &args, printer).await,
     }
 }

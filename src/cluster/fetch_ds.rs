@@ -1,0 +1,40 @@
+//! Reads the DaemonSet snapshot for `status ds/NAME`.
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::{Api, ListParams};
+
+use super::Cluster;
+use super::error::{Op, classify};
+use super::fetch::{list, list_cluster_optional, missing, read, selector_string};
+use crate::error::Failure;
+use crate::model::DsSnapshot;
+
+/// Reads one DaemonSet and everything `status ds/NAME` needs about it.
+pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure> {
+    let ns = c.namespace.as_str();
+    let api: Api<DaemonSet> = Api::namespaced(c.client.clone(), ns);
+    let op = Op { verb: "get", resource: "daemonsets.apps", namespace: Some(ns) };
+    let Some(ds) = read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))? else {
+        return Err(missing(c, "daemonset", "daemonsets", name).await);
+    };
+    let spec = ds.spec.clone().unwrap_or_default();
+    let sel = ListParams::default().labels(&selector_string(&spec.selector));
+    let mut notes = Vec::new();
+    let all = ListParams::default();
+    let (nodes, pods, revisions, events) = tokio::try_join!(
+        list_cluster_optional::<Node>(c, &all, "nodes", &mut notes, "node eligibility (taints, labels, readiness)"),
+        list::<Pod>(c, Some(ns), &sel, "pods"),
+        list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
+        list::<Event>(c, Some(ns), &all, "events"),
+    )?;
+    Ok(DsSnapshot {
+        ds,
+        nodes,
+        pods,
+        revisions,
+        events,
+        notes,
+    })
+}
+
