@@ -66,7 +66,15 @@ fn report_clap(e: clap::Error) -> u8 {
             let first = if first.starts_with("error:") { first } else { format!("error: {first}") };
             let tip = text
                 .lines()
-                .find_map(|l| l.trim().strip_prefix("tip: ").map(str::to_string));
+                .find_map(|l| l.trim().strip_prefix("tip: ").map(str::to_string))
+                .or_else(|| {
+                    text.lines().find_map(|l| {
+                        let l = l.trim();
+                        l.strip_prefix("[possible values: ")
+                            .and_then(|v| v.strip_suffix(']'))
+                            .map(|v| format!("possible values: {v}"))
+                    })
+                });
             let printer = render::Printer::new(cli::ColorChoice::Never);
             let msg = first.trim_start_matches("error:").trim();
             let hint = tip.unwrap_or_else(|| "see 'kubectl sts --help'".to_string());

@@ -32,10 +32,7 @@ pub fn classify(err: kube::Error, op: &Op<'_>, server: &str) -> Failure {
         .unwrap_or_default();
     match err {
         kube::Error::Api(status) => match status.code {
-            401 => Failure::cluster(format!(
-                "the API server rejected the credentials (401 Unauthorized) while trying to {} {}",
-                op.verb, op.resource
-            ))
+            401 => Failure::cluster("the API server rejected the credentials (401 Unauthorized)")
             .hint("the token or client certificate in the kubeconfig is invalid or expired; log in again"),
             403 => Failure::cluster(format!(
                 "permission denied: cannot {} {}{scope}",
@@ -67,6 +64,7 @@ pub fn classify(err: kube::Error, op: &Op<'_>, server: &str) -> Failure {
             } else {
                 "check the kubeconfig and the network"
             };
+            let text = text.trim_start_matches("ServiceError: ");
             Failure::cluster(format!("cannot reach the API server at {server}: {text}")).hint(hint)
         }
     }

@@ -73,20 +73,16 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
         user: g.user.clone(),
     };
     let kubeconfig = match &g.kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| {
-            Failure::cluster(format!("cannot read kubeconfig {}: {}", path.display(), error::chain(&e)))
-                .hint("check the --kubeconfig path and that the file is valid YAML")
-        })?),
-        None => match Kubeconfig::from_env() {
-            Ok(Some(kc)) => Some(kc),
-            Ok(None) => default_kubeconfig()?,
-            Err(e) => {
-                return Err(Failure::cluster(format!(
-                    "cannot read $KUBECONFIG: {}",
-                    error::chain(&e)
-                ))
-                .hint("check the paths in KUBECONFIG"));
+        Some(path) => {
+            if !path.exists() {
+                return Err(Failure::cluster(format!("kubeconfig {} does not exist", path.display()))
+                    .hint("check the --kubeconfig path"));
             }
+            Some(read_kubeconfig(path)?)
+        }
+        None => match env_kubeconfig()? {
+            Some(kc) => Some(kc),
+            None => default_kubeconfig()?,
         },
     };
     let mut config = match kubeconfig {
@@ -138,6 +134,35 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
     })
 }
 
+fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, Failure> {
+    Kubeconfig::read_from(path).map_err(|e| {
+        // YAML errors carry a multi-line source excerpt: keep the first part.
+        let text = error::chain(&e);
+        let text = text.split(" --> ").next().unwrap_or(&text).trim().to_string();
+        Failure::cluster(format!("cannot read kubeconfig {}: {text}", path.display()))
+            .hint("check that the file is a valid kubeconfig: kubectl config view --kubeconfig FILE")
+    })
+}
+
+/// `$KUBECONFIG`, several paths merged; like kubectl, paths that do not
+/// exist are skipped.
+fn env_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
+    let Some(value) = std::env::var_os("KUBECONFIG") else {
+        return Ok(None);
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty() && p.exists()) {
+        let kc = read_kubeconfig(&path)?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| {
+                Failure::cluster(format!("cannot merge the kubeconfigs in $KUBECONFIG: {}", error::chain(&e)))
+            })?,
+        });
+    }
+    Ok(merged)
+}
+
 fn default_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
     let Some(home) = std::env::var_os("HOME") else {
         return Ok(None);
@@ -146,9 +171,7 @@ fn default_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
     if !path.exists() {
         return Ok(None);
     }
-    Kubeconfig::read_from(&path).map(Some).map_err(|e| {
-        Failure::cluster(format!("cannot read kubeconfig {}: {}", path.display(), error::chain(&e)))
-    })
+    read_kubeconfig(&path).map(Some)
 }
 
 #[cfg(test)]
