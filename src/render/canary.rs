@@ -1,0 +1,35 @@
+//! Canary output: a text line per event, or one JSON object per line
+//! (`-o json`), flushed as it happens.
+
+use serde_json::{Value, json};
+
+use super::Printer;
+
+/// Writes canary events in the chosen format.
+pub struct Reporter<'a> {
+    pub printer: &'a Printer,
+    pub json: bool,
+}
+
+impl Reporter<'_> {
+    /// One event: `kind` (step-started, pod-updated, pod-ready, gate-failed,
+    /// paused, aborted, done, …), structured `fields`, and the text line.
+    pub fn event(&self, kind: &str, fields: Value, text: &str) {
+        if self.json {
+            let mut obj = json!({"event": kind, "time": k8s_openapi::jiff::Timestamp::now().to_string()});
+            if let (Some(o), Value::Object(f)) = (obj.as_object_mut(), fields) {
+                o.extend(f);
+            }
+            self.printer.json_line(&obj);
+        } else {
+            self.printer.out(text);
+        }
+    }
+
+    /// Plain text that only the text format shows (plans, summaries).
+    pub fn text(&self, text: &str) {
+        if !self.json {
+            self.printer.out(text);
+        }
+    }
+}
