@@ -257,7 +257,7 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
         let p = state.partition_of(i);
         ctx.rep.text(&format!("  step {}/{}: partition {p} → {n} pod(s) updated: ordinals {}..{}", i + 1, counts.len(), st + p, st + r - 1));
     }
-    ctx.rep.text(&format!("soak {:?} per step, timeout {:?}", ctx.soak, ctx.timeout));
+    ctx.rep.text(&format!("soak {} per step, timeout {}", secs(ctx.soak), secs(ctx.timeout)));
     if owners.is_empty() {
         // nothing
     } else {
@@ -323,6 +323,8 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
     let began = Instant::now();
     let mut healthy_at: Option<Instant> = None;
     let mut i = 0;
+    let mut advanced = false;
+    let mut min_gen = 0;
     loop {
         let sts = api::get_sts(&ctx.c, &ctx.name).await?;
         let r = plan::replicas(&sts);
@@ -353,7 +355,7 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
         let want = state.partition_of(i);
         let n = state.counts.get(i).copied().unwrap_or(0);
         if want != current {
-            if i > 0 && current < state.replicas && !promote && !ctx.auto {
+            if i > 0 && current < state.replicas && !promote && !ctx.auto && !(ctx.prompt == Prompt::AssumeYes && !advanced && !ctx.tty) {
                 // A decision between steps.
                 match decide(ctx, i, &state)? {
                     Decision::Continue => {}
@@ -368,6 +370,8 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
             let cause = format!("kubectl sts canary {}: step {}/{} ({} pod(s) on {})", ctx.name, i + 1, state.counts.len(), n, state.to);
             let p = plan::step_patch(&rv, want, &state, &cause);
             let new = api::patch_sts(&ctx.c, &ctx.name, &p, false).await?;
+            advanced = true;
+            min_gen = new.metadata.generation.unwrap_or(0);
             if let Some(h) = healthy_at.take() {
                 ctx.latencies.push(h.elapsed());
             }
@@ -380,7 +384,7 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
             &format!("step {}/{}: partition {want}, {n} pod(s) on {}: ordinals {}..{}", i + 1, state.counts.len(), state.to, st + want, st + state.replicas - 1),
         );
         let t0 = Instant::now();
-        match wait_step(ctx, &mut w, &state, want).await? {
+        match wait_step(ctx, &mut w, &state, want, min_gen).await? {
             Wait::Complete(at) => {
                 healthy_at = Some(at);
                 ctx.step_times.push(t0.elapsed());
@@ -498,7 +502,7 @@ async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option<String>, F
 }
 
 /// Waits for a step by watch: complete, gate failure, pause, timeout or Ctrl-C.
-async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition: i32) -> Result<Wait, Failure> {
+async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition: i32, min_gen: i64) -> Result<Wait, Failure> {
     let deadline = Instant::now() + ctx.timeout;
     let mut soak_since: Option<Instant> = None;
     let mut healthy_first: Option<Instant> = None;
@@ -510,7 +514,12 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
         let Some(sts) = sts else {
             return Err(Failure::cluster(format!("statefulset {} was deleted", ctx.name)));
         };
-        let (verdict, views) = plan::evaluate_step(&sts, state, partition, &pods, Timestamp::now());
+        let (mut verdict, views) = plan::evaluate_step(&sts, state, partition, &pods, Timestamp::now());
+        // The store may not have seen our step patch yet.
+        let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+        if og < min_gen && verdict == StepVerdict::Healthy {
+            verdict = StepVerdict::Waiting { updated: 0, ready: 0, want: 0 };
+        }
         let mut restarted = None;
         for v in views.iter().filter(|v| v.revision == state.to && v.index >= partition) {
             if seen_updated.insert(v.uid.clone()) {
@@ -543,9 +552,9 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
                 healthy_first = None;
                 if now >= deadline {
                     if updated > ready {
-                        return Ok(Wait::Gate(format!("{} of {want} updated pod(s) not Ready within {:?}", updated - ready, ctx.timeout)));
+                        return Ok(Wait::Gate(format!("{} of {want} updated pod(s) not Ready within {}", updated - ready, secs(ctx.timeout))));
                     }
-                    return Ok(Wait::TimedOut(format!("timed out after {:?}: {updated} of {want} pod(s) updated, {ready} Ready", ctx.timeout)));
+                    return Ok(Wait::TimedOut(format!("timed out after {}: {updated} of {want} pod(s) updated, {ready} Ready", secs(ctx.timeout))));
                 }
             }
         }
@@ -653,7 +662,7 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
         tokio::select! {
             _ = w.changed() => {}
             _ = tokio::time::sleep_until(deadline.into()) => {
-                return Err(Failure::new(Exit::Bad, format!("abort timed out after {:?}: not every pod is back on {} and Ready", ctx.timeout, state.from))
+                return Err(Failure::new(Exit::Bad, format!("abort timed out after {}: not every pod is back on {} and Ready", secs(ctx.timeout), state.from))
                     .hint(format!("re-run to keep going: kubectl sts canary {} --abort", ctx.name)).into());
             }
             _ = signal() => return Ok(interrupted(ctx)),
@@ -671,4 +680,8 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
     }
     ctx.rep.event("aborted", json!({"from": state.from, "to": state.to, "reason": why, "deleted": deleted.len()}), &format!("aborted: every pod at or above partition {} is back on {} and Ready", state.floor, state.from));
     Ok(Exit::Bad)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
 }
