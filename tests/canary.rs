@@ -396,3 +396,46 @@ fn refuses_on_delete_and_not_ready() {
     assert_eq!(after["metadata"]["generation"], before["metadata"]["generation"]);
     assert_eq!(after["metadata"]["annotations"], before["metadata"]["annotations"]);
 }
+
+/// Adopt a change applied by hand under a hold (partition = replicas).
+#[test]
+fn adopt_held_change_and_finish() {
+    let (ns, s) = setup("canary-adopt", &[]);
+    let from = update_rev(&s);
+    ns.kubectl(&["patch", "statefulset", "web", "-p", r#"{"spec":{"updateStrategy":{"rollingUpdate":{"partition":3}},"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}"#]).expect_code(0);
+    let s = ns.wait_sts_settled("web", T);
+    let to = update_rev(&s);
+    assert_ne!(to, from);
+    let r = ns.sts(&["canary", "web", "--adopt", "--auto", "--soak", "0", "-o", "json"]);
+    r.expect_code(0);
+    let ev = events(&r);
+    assert_eq!(of_kind(&ev, "started")[0]["from"], from.as_str());
+    assert_eq!(of_kind(&ev, "step-started").iter().map(|e| e["partition"].as_i64().unwrap()).collect::<Vec<_>>(), vec![2, 1, 0]);
+    expect_revs(&ns, &[(0, &to), (1, &to), (2, &to)]);
+    no_state(&ns.get("statefulset", "web"));
+}
+
+/// After step 1, --promote finishes at once; the audit log shows every write
+/// came from kubectl-sts with the kubectl-sts field manager.
+#[test]
+fn promote_finishes_remaining_steps_at_once() {
+    let (ns, s) = setup("canary-promote", &[]);
+    let from = update_rev(&s);
+    ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--yes", "--soak", "0"]).expect_code(5);
+    let to = update_rev(&ns.get("statefulset", "web"));
+    expect_revs(&ns, &[(0, &from), (1, &from), (2, &to)]);
+    ns.sts(&["canary", "web", "--promote"]).expect_code(4);
+    let r = ns.sts(&["canary", "web", "--promote", "--yes", "--soak", "0", "-o", "json"]);
+    r.expect_code(0);
+    let ev = events(&r);
+    assert_eq!(of_kind(&ev, "step-started").iter().map(|e| e["partition"].as_i64().unwrap()).collect::<Vec<_>>(), vec![0]);
+    expect_revs(&ns, &[(0, &to), (1, &to), (2, &to)]);
+    let audit = std::fs::read_to_string(&common::env().audit_log).unwrap();
+    let patches: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("\"kubectl-sts/") && l.contains(&format!("\"namespace\":\"{}\"", ns.name)) && l.contains("\"verb\":\"patch\""))
+        .collect();
+    // start, step 1, promote step, clear state
+    assert_eq!(patches.len(), 4, "{patches:#?}");
+    assert!(patches.iter().all(|l| l.contains("fieldManager=kubectl-sts")));
+}

@@ -78,6 +78,14 @@ pub struct CanaryArgs {
     #[arg(long)]
     pub no_auto_abort: bool,
 
+    /// Adopt a change already applied and held by a partition (no --image/--patch-file)
+    #[arg(long, conflicts_with_all = ["image", "patch_file", "abort"])]
+    pub adopt: bool,
+
+    /// With --adopt: the partition the user had before the held change (pods below it are never touched)
+    #[arg(long, default_value_t = 0, value_name = "N", requires = "adopt")]
+    pub floor: i32,
+
     /// Start even though a HorizontalPodAutoscaler targets the StatefulSet
     #[arg(long)]
     pub allow_autoscaler: bool,
@@ -163,7 +171,7 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
     }
     let state = match existing {
         Some(st) => {
-            if change {
+            if change || args.adopt {
                 return Err(Failure::refused(format!("a canary is already in progress on statefulset {} ({} → {})", ctx.name, st.from, st.to))
                     .hint(format!("resume it with: kubectl sts canary {}; or abort it with --abort", ctx.name))
                     .into());
@@ -175,10 +183,14 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
             ctx.rep.text(&format!("resuming the canary of statefulset {} ({} → {})", ctx.name, st.from, if st.to.is_empty() { "?" } else { &st.to }));
             st
         }
+        None if args.adopt => match adopt(&mut ctx, sts, &specs, &args).await? {
+            Some(st) => st,
+            None => return Ok(Exit::Ok),
+        },
         None => {
             if !change {
                 return Err(Failure::usage("no change given and no canary in progress")
-                    .hint(format!("start one with: kubectl sts canary {} --image CONTAINER=IMAGE (or --patch-file FILE)", ctx.name))
+                    .hint(format!("start one with: kubectl sts canary {} --image CONTAINER=IMAGE (or --patch-file FILE), or adopt a held change with --adopt", ctx.name))
                     .into());
             }
             let template_patch = match file_patch {
@@ -288,6 +300,58 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
     let _ = api::record_event(&ctx.c, &new, "CanaryStarted", &format!("canary started from {from}: {cause}"), false).await;
     ctx.rep.event("started", json!({"from": from, "floor": floor, "replicas": r, "counts": counts}), &format!("started: template changed and held at partition {r}"));
+    Ok(Some(state))
+}
+
+/// Adopts a change already applied under a hold: writes the state only.
+async fn adopt(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], args: &CanaryArgs) -> Result<Option<CanaryState>, Failure> {
+    let pods = api::pods(&ctx.c, &sts).await?;
+    let hpa = api::hpa_for(&ctx.c, &ctx.name).await?;
+    if let Some(h) = hpa
+        && !args.allow_autoscaler
+    {
+        return Err(Failure::refused(format!("HorizontalPodAutoscaler {h} targets statefulset {}", ctx.name)).hint("pause it, or pass --allow-autoscaler"));
+    }
+    let (from, to) = plan::check_adoptable(&sts, &pods, args.floor).map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
+    let r = plan::replicas(&sts);
+    let counts = plan::resolve_steps(specs, r - args.floor).map_err(Failure::usage)?;
+    let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
+        Failure::refused(format!("ControllerRevision {from} no longer exists: the canary could not be rolled back"))
+            .hint("raise revisionHistoryLimit, or roll out without adopting")
+    })?;
+    let state = CanaryState {
+        from: from.clone(),
+        to: to.clone(),
+        floor: args.floor,
+        replicas: r,
+        steps: specs.to_vec(),
+        counts,
+        completed: 0,
+        phase: "running".into(),
+        from_data: rev.data.map(|d| d.0).unwrap_or(Value::Null),
+        started: Timestamp::now().to_string(),
+    };
+    let patch = plan::adopt_patch(&sts.metadata.resource_version.clone().unwrap_or_default(), &state);
+    ctx.rep.text(&format!("adopting the held change of statefulset {}: {from} → {to}, floor {}, partition {}", ctx.name, args.floor, plan::partition(&sts).unwrap_or(0)));
+    match args.dry_run.dry_run {
+        Some(DryRun::Client) => {
+            ctx.rep.text(&serde_json::to_string_pretty(&patch).unwrap_or_default());
+            ctx.rep.text("dry run: nothing was changed");
+            return Ok(None);
+        }
+        Some(DryRun::Server) => {
+            api::patch_sts(&ctx.c, &ctx.name, &patch, true).await?;
+            ctx.rep.text("server dry run: the API server accepted the patch; nothing was changed");
+            return Ok(None);
+        }
+        None => {}
+    }
+    if !ctx.prompt.confirm(&format!("adopt and continue the canary of statefulset {}?", ctx.name))? {
+        return Err(Failure::refused("not confirmed; nothing was changed"));
+    }
+    let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
+    let _ = api::record_event(&ctx.c, &new, "CanaryStarted", &format!("canary adopted: {from} → {to}"), false).await;
+    ctx.rep.event("started", json!({"from": from, "to": to, "floor": args.floor, "replicas": r, "adopted": true}), "adopted");
     Ok(Some(state))
 }
 

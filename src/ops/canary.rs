@@ -133,7 +133,7 @@ pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 1.0e9 {
+    if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64(secs))
@@ -429,6 +429,62 @@ pub fn check_startable(sts: &StatefulSet, pods: &[Pod], hpa: Option<&str>, allow
         }
     }
     Ok((update, f))
+}
+
+/// Adopting a change already applied under a hold (partition `p > floor`):
+/// returns `(from, to)` where `from` is the single revision of the pods at
+/// indices `[floor, p)` and `to` is `status.updateRevision`.
+pub fn check_adoptable(sts: &StatefulSet, pods: &[Pod], floor: i32) -> Result<(String, String), Refusal> {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let r = replicas(sts);
+    let p = partition(sts).unwrap_or(0);
+    let status = sts.status.clone().unwrap_or_default();
+    if !observed(sts) {
+        return Err(refuse(format!("statefulset {name} has a spec change the controller has not observed yet"), "wait a moment and re-run"));
+    }
+    if status.replicas != r {
+        return Err(refuse(format!("statefulset {name} is scaling: spec.replicas is {r} but {} pods exist", status.replicas), "wait for the scale to finish and re-run"));
+    }
+    if floor < 0 || floor >= p.min(r) {
+        return Err(refuse(
+            format!("nothing to adopt: the partition is {p} and the floor {floor}; a held change needs floor < partition"),
+            "apply the change with a partition holding it (e.g. partition = replicas), or start one with --image/--patch-file",
+        ));
+    }
+    let Some(to) = status.update_revision.clone() else {
+        return Err(refuse(format!("statefulset {name} has no status.updateRevision yet"), "wait for the controller and re-run"));
+    };
+    let by_index = pods_by_index(sts, pods);
+    let mut held: Vec<String> = Vec::new();
+    for i in 0..r {
+        let ordinal = i + start(sts);
+        let Some(pd) = by_index.get(&i) else {
+            return Err(refuse(format!("pod {name}-{ordinal} does not exist"), "wait for it to settle and re-run"));
+        };
+        if !pod::is_ready(pd) || pod::is_terminating(pd) {
+            return Err(refuse(format!("pod {name}-{ordinal} is not Ready ({})", pod::display_status(pd)), "fix it first; a canary needs every pod Ready"));
+        }
+        let rev = pod_revision(pd).unwrap_or_default().to_string();
+        if i >= floor && i < p && !held.contains(&rev) {
+            held.push(rev);
+        }
+    }
+    match held.as_slice() {
+        [one] if *one != to => Ok((one.clone(), to)),
+        [one] => Err(refuse(
+            format!("no change is held: the pods between the floor and the partition are already on the update revision {one}"),
+            "start a canary with --image or --patch-file",
+        )),
+        _ => Err(refuse(
+            format!("the pods between the floor ({floor}) and the partition ({p}) carry several revisions: {}", held.join(", ")),
+            "settle them on one revision first (or pick another --floor)",
+        )),
+    }
+}
+
+/// Writes the state without touching the spec (adoption), guarded.
+pub fn adopt_patch(resource_version: &str, state: &CanaryState) -> Value {
+    json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default()}}})
 }
 
 /// The start patch: the template change and the hold (partition = R) in one

@@ -222,3 +222,22 @@ fn foreign_apply_owner_detected() {
     ])).ok();
     assert_eq!(foreign_owners(&s, &["nginx".into()]), vec!["argocd owns the image of container nginx".to_string()]);
 }
+
+#[test]
+fn adoption_finds_the_single_held_revision() {
+    // partition 2 of 3: pods 0,1 on web-a, pod 2 on web-b (update revision).
+    let s = sts(3, 2, 0, "web-b");
+    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-b", true)];
+    assert_eq!(check_adoptable(&s, &pods, 0).unwrap(), ("web-a".to_string(), "web-b".to_string()));
+    // several revisions between floor and partition
+    let pods2 = vec![pod(0, "web-old", true), pod(1, "web-a", true), pod(2, "web-b", true)];
+    assert!(check_adoptable(&s, &pods2, 0).unwrap_err().reason.contains("several revisions"));
+    // … unless the floor excludes the odd one
+    assert_eq!(check_adoptable(&s, &pods2, 1).unwrap().0, "web-a");
+    // nothing held
+    let s0 = sts(3, 0, 0, "web-b");
+    assert!(check_adoptable(&s0, &pods, 0).is_err());
+    let s3 = sts(3, 3, 0, "web-b");
+    let same: Vec<Pod> = (0..3).map(|i| pod(i, "web-b", true)).collect();
+    assert!(check_adoptable(&s3, &same, 0).unwrap_err().reason.contains("no change is held"));
+}
