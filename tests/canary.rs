@@ -363,6 +363,15 @@ fn refusals_and_usage_errors_leave_the_object_untouched() {
         assert!(r.stdout.contains(msg) || r.stderr.contains(msg), "{a:?}: expected {msg:?}\nstdout:{}\nstderr:{}", r.stdout, r.stderr);
         assert_eq!(ns.get("statefulset", "web")["metadata"]["resourceVersion"], rv, "{a:?} changed the object");
     }
+    // The audit log agrees: no write from kubectl-sts reached this namespace (server dry run aside).
+    let audit = std::fs::read_to_string(&common::env().audit_log).unwrap();
+    let writes: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("\"kubectl-sts/") && l.contains(&format!("\"namespace\":\"{}\"", ns.name)))
+        .filter(|l| ["patch", "update", "create", "delete"].iter().any(|v| l.contains(&format!("\"verb\":\"{v}\""))))
+        .filter(|l| !l.contains("dryRun=All"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
     // An autoscaler targeting it.
     ns.kubectl(&["autoscale", "statefulset", "web", "--min=3", "--max=5", "--cpu-percent=80"]).expect_code(0);
     let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--yes"]);
@@ -438,4 +447,21 @@ fn promote_finishes_remaining_steps_at_once() {
     // start, step 1, promote step, clear state
     assert_eq!(patches.len(), 4, "{patches:#?}");
     assert!(patches.iter().all(|l| l.contains("fieldManager=kubectl-sts")));
+}
+
+/// A server-side-apply owner of the image: refused without --force-conflicts.
+#[test]
+fn foreign_apply_owner_needs_force_conflicts() {
+    let ns = Ns::new("canary-owner");
+    let r = common::kubectl_stdin(&["apply", "--server-side", "--field-manager=gitops", "-n", &ns.name, "-f", "-"], &common::web_yaml(&[]));
+    r.expect_code(0);
+    let s = ns.wait_sts_settled("web", T);
+    let rv = s["metadata"]["resourceVersion"].clone();
+    let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--auto", "--soak", "0"]);
+    r.expect_code(4);
+    assert!(r.stderr.contains("gitops owns the image of container nginx") && r.stderr.contains("--force-conflicts"), "{}", r.stderr);
+    assert_eq!(ns.get("statefulset", "web")["metadata"]["resourceVersion"], rv);
+    let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--auto", "--soak", "0", "--force-conflicts"]);
+    r.expect_code(0);
+    assert_eq!(ns.get("statefulset", "web")["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.26");
 }
