@@ -569,7 +569,6 @@ async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option<String>, F
 async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition: i32, min_gen: i64) -> Result<Wait, Failure> {
     let deadline = Instant::now() + ctx.timeout;
     let mut soak_since: Option<Instant> = None;
-    let mut healthy_first: Option<Instant> = None;
     let mut baseline: HashMap<String, i32> = HashMap::new();
     let mut seen_updated: HashSet<String> = HashSet::new();
     let mut seen_ready: HashSet<String> = HashSet::new();
@@ -606,14 +605,12 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
             StepVerdict::Paused(m) => return Ok(Wait::Paused(m)),
             StepVerdict::Healthy => {
                 let s = *soak_since.get_or_insert(now);
-                let h = *healthy_first.get_or_insert(now);
                 if now.duration_since(s) >= ctx.soak {
-                    return Ok(Wait::Complete(h));
+                    return Ok(Wait::Complete(now));
                 }
             }
             StepVerdict::Waiting { updated, ready, want } => {
                 soak_since = None;
-                healthy_first = None;
                 if now >= deadline {
                     if updated > ready {
                         return Ok(Wait::Gate(format!("{} of {want} updated pod(s) not Ready within {}", updated - ready, secs(ctx.timeout))));
@@ -656,7 +653,7 @@ async fn done(ctx: &mut Ctx<'_>, state: &CanaryState, began: Instant) -> Outcome
         "done",
         json!({"from": state.from, "to": state.to, "floor": state.floor, "currentRevision": current, "seconds": began.elapsed().as_secs_f64(), "stepSeconds": steps, "stepLatencyMs": lat}),
         &format!(
-            "{msg}\n  steps took {}; total {:.1}s; step-to-step latency {}\n  currentRevision: {current}{}",
+            "{msg}\n  steps took {}; total {:.1}s; step complete → next partition patch: {}\n  currentRevision: {current}{}",
             steps.iter().map(|s| format!("{s:.1}s")).collect::<Vec<_>>().join(", "),
             began.elapsed().as_secs_f64(),
             if lat.is_empty() { "n/a".to_string() } else { lat.iter().map(|l| format!("{l:.0}ms")).collect::<Vec<_>>().join(", ") },
