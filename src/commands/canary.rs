@@ -424,7 +424,10 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                 match decide(ctx, i, &state)? {
                     Decision::Continue => {}
                     Decision::Abort => return abort(ctx, sts, state, None, "aborted by the user between steps").await,
-                    Decision::Pause => return Ok(paused(ctx, "waiting for a decision")),
+                    Decision::Pause => {
+                        ctx.rep.event("paused", json!({"reason": "waiting for a decision", "completed": i, "of": state.counts.len()}), &format!("paused after step {i}/{}: waiting for a decision", state.counts.len()));
+                        return Ok(paused(ctx, "waiting for a decision"));
+                    }
                 }
             } else if current >= state.replicas && i == 0 && !ctx.auto && !promote && matches!(ctx.prompt, Prompt::Never) {
                 return Err(Failure::refused("the canary needs --yes or --auto to take its first step without a terminal").into());
