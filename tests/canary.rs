@@ -114,6 +114,7 @@ fn steps_update_exact_ordinals_with_start_5_and_finish() {
     assert_eq!(of_kind(&ev, "step-started")[0]["ordinals"], serde_json::json!([7]));
     assert_eq!(of_kind(&ev, "step-started")[0]["partition"], 2);
     assert_eq!(of_kind(&ev, "pod-ready")[0]["pod"], "web-7");
+    assert_eq!(of_kind(&ev, "paused")[0]["completed"], 1);
     let s = ns.get("statefulset", "web");
     let to = update_rev(&s);
     assert_ne!(to, from);
@@ -218,7 +219,7 @@ fn crash_loop_without_auto_abort_then_manual_abort() {
     let from = update_rev(&s);
     let r = ns.sts(&["canary", "web", "--image", "nginx=example.invalid/crash-loop:1", "--auto", "--soak", "0", "--timeout", "90s", "--no-auto-abort"]);
     r.expect_code(1);
-    assert!(r.stdout.contains("health gate failed") && r.stdout.contains("CrashLoopBackOff"), "{}", r.stdout);
+    assert!(r.stdout.contains("health gate failed: pod web-2") && (r.stdout.contains("CrashLoopBackOff") || r.stdout.contains("restarted")), "{}", r.stdout);
     assert!(!ns.get("statefulset", "web")["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null());
     let r = ns.sts(&["canary", "web", "--abort", "--yes", "--timeout", "90s"]);
     r.expect_code(1);

@@ -18,7 +18,7 @@ use crate::commands::confirm::Prompt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::canary::{self as plan, AbortVerdict, CanaryState, StepVerdict};
 use crate::render::Printer;
-use crate::render::canary::Reporter;
+use crate::render::canary::{Progress, Reporter};
 use crate::target::{self, Kind};
 
 /// `-o` of canary.
@@ -388,6 +388,7 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
     let mut healthy_at: Option<Instant> = None;
     let mut i = 0;
     let mut advanced = false;
+    let mut conflicts = 0;
     let mut min_gen = 0;
     loop {
         let sts = api::get_sts(&ctx.c, &ctx.name).await?;
@@ -436,7 +437,15 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
             let rv = sts.metadata.resource_version.clone().unwrap_or_default();
             let cause = format!("kubectl sts canary {}: step {}/{} ({} pod(s) on {})", ctx.name, i + 1, state.counts.len(), n, state.to);
             let p = plan::step_patch(&rv, want, &state, &cause);
-            let new = api::patch_sts(&ctx.c, &ctx.name, &p, false).await?;
+            let new = match api::patch_sts(&ctx.c, &ctx.name, &p, false).await {
+                Ok(n) => n,
+                // Someone wrote the StatefulSet meanwhile: re-read and re-plan.
+                Err(f) if f.message.starts_with("conflict") && conflicts < 3 => {
+                    conflicts += 1;
+                    continue;
+                }
+                Err(f) => return Err(f.into()),
+            };
             advanced = true;
             min_gen = new.metadata.generation.unwrap_or(0);
             if let Some(h) = healthy_at.take() {
@@ -575,6 +584,7 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
     let mut baseline: HashMap<String, i32> = HashMap::new();
     let mut seen_updated: HashSet<String> = HashSet::new();
     let mut seen_ready: HashSet<String> = HashSet::new();
+    let progress = Progress::new(ctx.tty && !ctx.rep.json);
     loop {
         let (sts, pods) = w.snapshot();
         let Some(sts) = sts else {
@@ -599,7 +609,10 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
                 restarted = Some(format!("pod {} on {} restarted ({} restarts)", v.name, v.revision, v.restarts));
             }
         }
-        if let Some(m) = restarted {
+        // The container's own reason (CrashLoopBackOff, …) is the more telling one.
+        if let Some(m) = restarted
+            && !matches!(verdict, StepVerdict::GateFailed(_))
+        {
             return Ok(Wait::Gate(m));
         }
         let now = Instant::now();
@@ -608,11 +621,13 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
             StepVerdict::Paused(m) => return Ok(Wait::Paused(m)),
             StepVerdict::Healthy => {
                 let s = *soak_since.get_or_insert(now);
+                progress.set(&format!("soaking: {:.0}s of {}", now.duration_since(s).as_secs_f64(), secs(ctx.soak)));
                 if now.duration_since(s) >= ctx.soak {
                     return Ok(Wait::Complete(now));
                 }
             }
             StepVerdict::Waiting { updated, ready, want } => {
+                progress.set(&format!("waiting: {updated}/{want} pod(s) updated, {ready} Ready"));
                 soak_since = None;
                 if now >= deadline {
                     if updated > ready {

@@ -33,3 +33,35 @@ impl Reporter<'_> {
         }
     }
 }
+
+/// A spinner on stderr while waiting (only on a terminal); cleared on drop.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    /// A spinner when `on`, else nothing.
+    pub fn new(on: bool) -> Progress {
+        let bar = on.then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.enable_steady_tick(std::time::Duration::from_millis(120));
+            b
+        });
+        Progress { bar }
+    }
+
+    /// Updates the message.
+    pub fn set(&self, msg: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(msg.to_string());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
