@@ -466,3 +466,25 @@ fn foreign_apply_owner_needs_force_conflicts() {
     r.expect_code(0);
     assert_eq!(ns.get("statefulset", "web")["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.26");
 }
+
+/// An old-revision pod turning unhealthy mid-step pauses the canary (exit 5), no abort.
+#[test]
+fn unhealthy_old_pod_pauses_without_abort() {
+    let (ns, s) = setup("canary-oldpod", &[]);
+    let from = update_rev(&s);
+    let child = spawn(&ns, &["canary", "web", "--image", "nginx=nginx:1.26", "--steps", "1,100%", "--auto", "--soak", "10m", "-o", "json"]);
+    common::wait_until("step 1 pod Ready", T, || {
+        let s = ns.get("statefulset", "web");
+        s["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == 2 && all_ready_on(&ns, &[2], &update_rev(&s))
+    });
+    ns.kubectl(&["patch", "pod", "web-0", "--subresource=status", "--type=strategic", "-p", r#"{"status":{"conditions":[{"type":"Ready","status":"False","reason":"TestInjected"}]}}"#]).expect_code(0);
+    let r = finish(child);
+    r.expect_code(5);
+    let ev = events(&r);
+    let p = of_kind(&ev, "paused");
+    assert!(p[0]["reason"].as_str().unwrap().contains(&format!("pod web-0 on {from} is not Ready")), "{}", r.stdout);
+    assert!(of_kind(&ev, "aborting").is_empty());
+    let s = ns.get("statefulset", "web");
+    assert_eq!(s["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 2);
+    assert!(!s["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null(), "state must be kept for resume");
+}
