@@ -248,6 +248,11 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
         Failure::refused(format!("ControllerRevision {from} (the current update revision) does not exist")).hint("wait for the controller and re-run")
     })?;
+    let from_data = rev.data.map(|d| d.0).unwrap_or(Value::Null);
+    if !from_data["spec"]["template"].is_object() {
+        return Err(Failure::refused(format!("ControllerRevision {from} holds no template: an abort could not restore it"))
+            .hint("wait for the controller to write a complete revision and re-run"));
+    }
     let state = CanaryState {
         from: from.clone(),
         to: String::new(),
@@ -257,7 +262,7 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
         counts: counts.clone(),
         completed: 0,
         phase: "running".into(),
-        from_data: rev.data.map(|d| d.0).unwrap_or(Value::Null),
+        from_data,
         started: Timestamp::now().to_string(),
     };
     let rv = sts.metadata.resource_version.clone().unwrap_or_default();
