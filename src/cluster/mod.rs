@@ -8,6 +8,7 @@
 pub mod error;
 pub mod fetch;
 pub mod fetch_ds;
+pub mod prune;
 
 use std::time::Duration;
 

@@ -204,7 +204,7 @@ pub fn assess(pvc: &PersistentVolumeClaim, inp: &Inputs<'_>, opts: &Options, now
         .iter()
         .filter_map(|s| {
             let tpls = template_names(s);
-            match_claim(name, name_of(*s), &tpls).map(|(t, o)| Owner { sts: *s, template: t.to_string(), ordinal: o })
+            match_claim(name, name_of(*s), &tpls).map(|(t, o)| Owner { sts: s, template: t.to_string(), ordinal: o })
         })
         .collect();
 
@@ -361,6 +361,86 @@ fn weak_match(pvc: &PersistentVolumeClaim, sets: &[&StatefulSet]) -> Option<(Evi
         }
     }
     None
+}
+
+/// What happened to one planned claim.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Fate {
+    Deleted,
+    Skipped,
+    Failed,
+}
+
+/// One line of the report after deleting.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Done {
+    pub namespace: String,
+    pub claim: String,
+    pub result: Fate,
+    pub reason: String,
+    pub volume: Option<String>,
+    pub destroys_data: bool,
+    /// After the DELETE, the claim's ordinal was live again in a StatefulSet.
+    pub came_back_in_range: Option<String>,
+    /// After the DELETE, pods that mount the claim (it stays Terminating).
+    pub mounted_after: Vec<String>,
+}
+
+impl Done {
+    /// A failed or skipped deletion, or one that came back into range.
+    pub fn is_bad(&self) -> bool {
+        self.result != Fate::Deleted || self.came_back_in_range.is_some()
+    }
+}
+
+/// The `-o json|yaml` document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// "client", "server" or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<&'static str>,
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub notes: Vec<String>,
+    /// Present once deletion ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<Done>>,
+}
+
+impl Document {
+    pub fn new(plan: Plan, notes: Vec<String>, dry_run: Option<&'static str>) -> Document {
+        Document { api_version: "kubectl-sts/v1", kind: "PrunePlan", dry_run, plan, notes, results: None }
+    }
+}
+
+/// Whether `ordinal` is live again in one of `sets` (by name) in `ns`.
+pub fn back_in_range(entry: &Entry, sets: &[StatefulSet]) -> Option<String> {
+    sets.iter()
+        .filter(|s| ns_of(*s) == entry.namespace && entry.statefulsets.iter().any(|n| n == name_of(*s)))
+        .find(|s| {
+            let owns = entry.evidence != Evidence::OutOfRange
+                || match_claim(&entry.claim, name_of(*s), &template_names(s)).is_some();
+            owns && live_range(s).contains(&entry.ordinal)
+        })
+        .map(|s| format!("ordinal {} is live again in {} ({})", entry.ordinal, name_of(s), fmt_range(&live_range(s))))
+}
+
+/// Pods in the entry's namespace that mount its claim.
+pub fn mounted_by(entry: &Entry, pods: &[Pod]) -> Vec<String> {
+    pods.iter()
+        .filter(|p| ns_of(*p) == entry.namespace)
+        .filter(|p| {
+            p.spec.as_ref().and_then(|s| s.volumes.as_ref()).is_some_and(|vs| {
+                vs.iter().any(|v| v.persistent_volume_claim.as_ref().is_some_and(|c| c.claim_name == entry.claim))
+            })
+        })
+        .map(|p| name_of(p).to_string())
+        .collect()
 }
 
 #[cfg(test)]
