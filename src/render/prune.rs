@@ -95,6 +95,7 @@ pub fn done_text(d: &Done, server_dry_run: bool, st: &Style) -> String {
     match d.result {
         Fate::Deleted => {
             let data = match (&d.volume, d.destroys_data) {
+                (Some(v), true) if server_dry_run => format!(" (would delete PV {v} and its data)"),
                 (Some(v), true) => format!(" (PV {v} and its data deleted)"),
                 (Some(v), false) => format!(" (PV {v} kept)"),
                 (None, _) => String::new(),
