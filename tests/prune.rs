@@ -203,3 +203,48 @@ fn claim_name_fitting_two_statefulsets_needs_both_out_of_range() {
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["b-c-a-0", "b-c-a-1"]);
 }
+
+#[test]
+fn claims_of_a_deleted_statefulset_only_with_include_deleted() {
+    let ns = Ns::new("prune-deleted");
+    ns.apply(&common::web_yaml(&[]));
+    ns.wait_sts_settled("web", T);
+    ns.kubectl(&["delete", "statefulset", "web", "--wait=true"]).expect_code(0);
+    common::wait_until("web pods gone", T, || {
+        ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "name"]).stdout.trim().is_empty()
+    });
+    let before = claims(&ns);
+    assert_eq!(before.len(), 3);
+
+    let p = plan(&ns, &[]);
+    assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
+    assert_eq!(p["weakCandidates"].as_array().unwrap().len(), 0);
+    let r = ns.sts(&["prune-pvcs", "web", "--dry-run"]);
+    r.expect_code(3);
+    assert!(r.stderr.starts_with("error: statefulset \"web\" not found"), "{}", r.stderr);
+
+    let p = plan(&ns, &["web", "--include-deleted"]);
+    assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
+    assert_eq!(names(&p["weakCandidates"]), ["data-web-0", "data-web-1", "data-web-2"]);
+    for c in p["weakCandidates"].as_array().unwrap() {
+        assert_eq!(c["evidence"], "deletedStatefulSet");
+        assert_eq!(c["statefulsets"], serde_json::json!(["web"]));
+        assert_eq!(c["template"], "data");
+    }
+    let t = ns.sts(&["prune-pvcs", "--include-deleted", "--dry-run"]).expect_code(0).stdout.clone();
+    assert!(t.contains("weaker evidence"), "{t}");
+    let r = ns.sts(&["prune-pvcs", "--include-deleted", "--yes"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("3 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
+    assert!(claims(&ns).is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = common::sts(&["prune-pvcs", "web", "-A"]);
+    r.expect_code(2);
+    assert!(r.stderr.starts_with("error: -A/--all-namespaces cannot be used with a NAME"), "{}", r.stderr);
+    let r = common::sts(&["prune-pvcs", "--older-than", "soon"]);
+    r.expect_code(2);
+    assert!(r.stderr.starts_with("error: invalid --older-than \"soon\""), "{}", r.stderr);
+}
