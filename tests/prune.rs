@@ -1,5 +1,6 @@
 //! `kubectl sts prune-pvcs` against the sandbox: the real binary, a real
 //! control plane, one namespace per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
