@@ -78,6 +78,17 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     let t = ns.sts(&["prune-pvcs", "--dry-run"]).expect_code(0).stdout.clone();
     assert!(t.contains(&before[1].1) && t.contains("Delete (data destroyed)"), "{t}");
 
+    // -A: every namespace; ours is in it with the same two claims.
+    let all = ns.sts(&["prune-pvcs", "-A", "-o", "json", "--dry-run"]).expect_code(0).json();
+    let ours: Vec<&str> = all["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["namespace"] == ns.name.as_str())
+        .map(|c| c["claim"].as_str().unwrap())
+        .collect();
+    assert_eq!(ours, ["data-web-1", "data-web-2"]);
+
     // No TTY and no --yes: nothing deleted, exit 4.
     let r = ns.sts(&["prune-pvcs"]);
     r.expect_code(4);

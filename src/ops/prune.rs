@@ -658,4 +658,15 @@ mod tests {
         assert_eq!(p.skipped.len(), 2);
         assert!(p.skipped[0].reason.starts_with("younger than --older-than"));
     }
+
+    #[test]
+    fn after_delete_checks_range_and_mounts() {
+        let sets = [sts("web", &["data"], 1, None, json!({}))];
+        let p = run(&sets, &[], &web_claims(3), &Options::default());
+        let e = &p.candidates[1];
+        assert_eq!(back_in_range(e, &sets), None);
+        let up = [sts("web", &["data"], 3, None, json!({}))];
+        assert_eq!(back_in_range(e, &up).as_deref(), Some("ordinal 2 is live again in web ([0, 3))"));
+        assert_eq!(mounted_by(e, &[pod("web-2", Some("web"), Some("data-web-2")), pod("x", None, Some("data-web-1"))]), vec!["web-2"]);
+    }
 }

@@ -143,3 +143,70 @@ pub fn summary_text(done: &[Done], st: &Style) -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::prune::Evidence;
+
+    fn entry(claim: &str, reclaim: Option<&str>) -> Entry {
+        Entry {
+            namespace: "ns".into(),
+            claim: claim.into(),
+            uid: "u".into(),
+            resource_version: "1".into(),
+            evidence: Evidence::OutOfRange,
+            statefulsets: vec!["web".into()],
+            template: "data".into(),
+            ordinal: 2,
+            phase: "Bound".into(),
+            capacity: Some("1Gi".into()),
+            storage_class: Some("standard".into()),
+            volume: Some("pv-1".into()),
+            reclaim_policy: reclaim.map(String::from),
+            destroys_data: reclaim == Some("Delete"),
+            created: None,
+            age: "3d".into(),
+            reason: "ordinal 2 outside [0, 2) of web".into(),
+        }
+    }
+
+    #[test]
+    fn plan_says_plainly_when_data_is_destroyed() {
+        let p = Plan { candidates: vec![entry("data-web-2", Some("Delete")), entry("data-web-3", Some("Retain"))], ..Plan::default() };
+        let t = plan_text(&p, false, &Style { color: false });
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "Claims left behind by scale-down (2):");
+        assert!(lines[1].starts_with("CLAIM ") && lines[1].contains("RECLAIM") && lines[1].ends_with("REASON"), "{t}");
+        assert!(lines[2].contains("pv-1") && lines[2].contains("Delete (data destroyed)") && lines[2].contains("3d"), "{t}");
+        assert!(lines[3].contains("Retain (PV kept)"), "{t}");
+        assert!(t.contains("Deleting 1 of these claims deletes their PersistentVolumes"), "{t}");
+        let empty = plan_text(&Plan::default(), false, &Style { color: false });
+        assert_eq!(empty, "No left-behind PersistentVolumeClaims to delete.\n");
+    }
+
+    #[test]
+    fn summary_counts_and_repeats_warnings() {
+        let mut d = Done {
+            namespace: "ns".into(),
+            claim: "data-web-2".into(),
+            result: Fate::Deleted,
+            reason: String::new(),
+            volume: Some("pv-1".into()),
+            destroys_data: true,
+            came_back_in_range: Some("ordinal 2 is live again in web ([0, 3))".into()),
+            mounted_after: vec![],
+        };
+        let st = Style { color: false };
+        assert_eq!(
+            done_text(&d, false, &st),
+            "deleted ns/data-web-2 (PV pv-1 and its data deleted)\nWARNING: ns/data-web-2 was deleted but ordinal 2 is live again in web ([0, 3)): its pod will start with a new, empty claim\n"
+        );
+        let s = summary_text(std::slice::from_ref(&d), &st);
+        assert!(s.ends_with("1 deleted, 0 skipped, 0 failed, 1 came back into range\n"), "{s}");
+        d.came_back_in_range = None;
+        d.result = Fate::Skipped;
+        d.reason = "changed: mounted by pod x".into();
+        assert_eq!(summary_text(&[d], &st), "0 deleted, 1 skipped, 0 failed\n");
+    }
+}
