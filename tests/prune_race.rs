@@ -1,8 +1,10 @@
 //! Seeded race test for `prune-pvcs`: at the binary's fault points
 //! (after-plan, before-recheck, before-delete, after-delete) the test scales
 //! the StatefulSet up over a planned claim or starts a pod that mounts it.
+//! It also changes claims (labels) at those points.
 //! Asserts: no claim that was in range or mounted at the binary's FINAL
-//! re-read is ever deleted, and every deletion whose ordinal came back into
+//! re-read is ever deleted, no claim changed before its DELETE is deleted
+//! (re-read or resourceVersion precondition), and every deletion whose ordinal came back into
 //! range afterwards is reported (and makes the exit code 1).
 //!
 //! Reproduce with PRUNE_RACE_SEED=<seed>; PRUNE_RACE_ROUNDS sets the rounds.
@@ -110,7 +112,7 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
     let mut rng = Rng(seed);
     let dir = tempdir(&ns.name);
     let started = Instant::now();
-    let (mut deleted_total, mut protected_total, mut back_total) = (0, 0, 0);
+    let (mut deleted_total, mut protected_total, mut back_total, mut touched_total, mut precondition_total) = (0, 0, 0, 0, 0);
 
     for round in 0..rounds {
         let ords = [10 + 2 * round, 11 + 2 * round];
@@ -142,6 +144,10 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
         let mut at_final: BTreeMap<String, bool> = BTreeMap::new();
         // Per claim: in range when the binary re-read after its DELETE.
         let mut back_at_post: BTreeMap<String, bool> = BTreeMap::new();
+        // Claims changed (labels) before their DELETE was sent: the
+        // resourceVersion precondition or the re-read must stop the DELETE.
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut past_delete: BTreeSet<String> = BTreeSet::new();
         let mut seq = 0;
         let mut log = Vec::new();
         loop {
@@ -159,8 +165,13 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
             };
             let point = f.split_once('-').unwrap().1.to_string();
             let claim = std::fs::read_to_string(rdir.join(&f)).unwrap();
-            // Act in the window: 0 nothing, 1 scale up over a claim, 2 mount a claim.
-            let target = ords[rng.below(2) as usize];
+            // Act in the window: 0 nothing, 1 scale up over a claim,
+            // 2 mount a claim, 3 change a claim.
+            // Mostly the claim at hand, sometimes the other one.
+            let target = match claim.rsplit_once('-').and_then(|(_, o)| o.parse::<i32>().ok()) {
+                Some(o) if rng.below(4) < 3 => o,
+                _ => ords[rng.below(2) as usize],
+            };
             match rng.below(4) {
                 1 => {
                     replicas = replicas.max(target + 1);
@@ -179,11 +190,27 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
                     mounted.insert(claim_name(target));
                     log.push(format!("{point}({claim}): pod {name} mounts {}", claim_name(target)));
                 }
+                3 => {
+                    let patch = json!({"metadata": {"labels": {"touched": format!("s{seq}")}}});
+                    // A claim we already deleted may be gone (404); that is no change.
+                    let patched = match claims.patch(&claim_name(target), &PatchParams::default(), &Patch::Merge(patch)).await {
+                        Ok(_) => true,
+                        Err(kube::Error::Api(s)) if s.code == 404 && past_delete.contains(&claim_name(target)) => false,
+                        Err(e) => panic!("patch {}: {e}", claim_name(target)),
+                    };
+                    if patched && !past_delete.contains(&claim_name(target)) {
+                        touched.insert(claim_name(target));
+                    }
+                    log.push(format!("{point}({claim}): label {}", claim_name(target)));
+                }
                 _ => log.push(format!("{point}({claim}): nothing")),
             }
             let ord_of = |c: &str| c.rsplit_once('-').unwrap().1.parse::<i32>().unwrap();
             if point == "before-recheck" {
                 at_final.insert(claim.clone(), ord_of(&claim) < replicas || mounted.contains(&claim));
+            }
+            if point == "before-delete" {
+                past_delete.insert(claim.clone());
             }
             if point == "after-delete" {
                 back_at_post.insert(claim.clone(), ord_of(&claim) < replicas);
@@ -209,6 +236,14 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
                 protected_total += 1;
                 assert_eq!(r["result"], "skipped", "{c} was protected at the final re-read: {ctx}");
                 assert!(still_there, "{c} was protected at the final re-read but is deleted: {ctx}");
+            }
+            if touched.contains(&c) {
+                touched_total += 1;
+                assert_eq!(r["result"], "skipped", "{c} changed before its DELETE: {ctx}");
+                assert!(still_there, "{c} changed before its DELETE but is deleted: {ctx}");
+                if r["reason"].as_str().unwrap_or("").contains("precondition failed") {
+                    precondition_total += 1;
+                }
             }
             if r["result"] == "deleted" {
                 deleted_total += 1;
@@ -238,11 +273,11 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
     }
     let per_round = started.elapsed().as_millis() / rounds.max(1) as u128;
     println!(
-        "prune race: {rounds} rounds in {:.1}s ({per_round} ms/round): {deleted_total} deleted, {protected_total} protected at the final re-read and kept, {back_total} came back into range and were reported",
+        "prune race: {rounds} rounds in {:.1}s ({per_round} ms/round): {deleted_total} deleted, {protected_total} protected at the final re-read and kept, {touched_total} changed before their DELETE and kept ({precondition_total} stopped by the DELETE precondition), {back_total} came back into range and were reported",
         started.elapsed().as_secs_f64()
     );
     if rounds >= 50 {
-        assert!(deleted_total > 0 && protected_total > 0 && back_total > 0, "the rounds did not exercise every branch (seed {seed})");
+        assert!(deleted_total > 0 && protected_total > 0 && back_total > 0 && touched_total > 0 && precondition_total > 0, "the rounds did not exercise every branch (seed {seed})");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
