@@ -110,6 +110,19 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     let r = ns.sts(&["prune-pvcs", "--yes"]);
     r.expect_code(0);
     assert!(r.stdout.contains("No left-behind PersistentVolumeClaims to delete."), "{}", r.stdout);
+
+    // The audit log: exactly 4 DELETEs of claims by the plugin in this namespace
+    // (2 server dry-run, 2 real); --dry-run, -A --dry-run and the refused run sent none.
+    let path = format!("/api/v1/namespaces/{}/persistentvolumeclaims/", ns.name);
+    let deletes = || {
+        std::fs::read_to_string(&common::env().audit_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"verb\":\"delete\"") && l.contains("\"userAgent\":\"kubectl-sts/") && l.contains(&path) && l.contains("\"stage\":\"ResponseComplete\""))
+            .count()
+    };
+    common::wait_until("4 audited DELETEs", Duration::from_secs(30), || deletes() >= 4);
+    assert_eq!(deletes(), 4);
 }
 
 #[test]
