@@ -96,7 +96,7 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     assert_eq!(claims(&ns), before);
 
     // --dry-run=server: DELETEs validated, nothing deleted.
-    let r = ns.sts(&["prune-pvcs", "--dry-run=server", "--yes"]);
+    let r = ns.sts(&["prune-pvcs", "--dry-run=server"]);
     r.expect_code(0);
     assert!(r.stdout.contains("2 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
     assert_eq!(claims(&ns), before);

@@ -31,6 +31,11 @@ pub enum PlanFormat {
 
 /// `kubectl sts prune-pvcs`.
 #[derive(Debug, Args)]
+#[command(after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
+scale is in flight, claims the controller deletes itself (retention policy Delete), claims below an HPA's maxReplicas, \
+and claims annotated kubectl-sts.io/prune=never.\n\nExit codes: 0 all planned claims deleted or nothing to do; \
+1 a claim was skipped because it changed, a DELETE failed, or a deleted claim's ordinal came back into range; \
+2 usage; 3 cluster; 4 no terminal and no --yes.")]
 pub struct PruneArgs {
     /// Only the claims of this StatefulSet; none: every StatefulSet in the namespace
     #[arg(value_name = "NAME")]
@@ -162,7 +167,9 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         return Ok(Exit::Ok);
     }
     fault("after-plan", "").await;
-    let chosen = match choose(&planned, Prompt::detect(args.yes)) {
+    // --dry-run=server changes nothing: no confirmation needed.
+    let prompt = if dry == Some("server") { Prompt::AssumeYes } else { Prompt::detect(args.yes) };
+    let chosen = match choose(&planned, prompt) {
         Ok(c) => c,
         Err(f) => {
             emit(&doc);
