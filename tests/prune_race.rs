@@ -168,11 +168,16 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
             // Act in the window: 0 nothing, 1 scale up over a claim,
             // 2 mount a claim, 3 change a claim.
             // Mostly the claim at hand, sometimes the other one.
-            let target = match claim.rsplit_once('-').and_then(|(_, o)| o.parse::<i32>().ok()) {
-                Some(o) if rng.below(4) < 3 => o,
+            // Every 10th round is fixed: each claim changes exactly between its
+            // final re-check and its DELETE, so the precondition must stop it.
+            let fixed = round % 10 == 0;
+            let own = claim.rsplit_once('-').and_then(|(_, o)| o.parse::<i32>().ok());
+            let target = match own {
+                Some(o) if fixed || rng.below(4) < 3 => o,
                 _ => ords[rng.below(2) as usize],
             };
-            match rng.below(4) {
+            let action = if fixed { if point == "before-delete" { 3 } else { 0 } } else { rng.below(4) };
+            match action {
                 1 => {
                     replicas = replicas.max(target + 1);
                     scale(&sets, replicas).await;
