@@ -9,6 +9,7 @@ pub mod canary;
 pub mod error;
 pub mod fetch;
 pub mod fetch_ds;
+pub mod prune;
 
 use std::time::Duration;
 
