@@ -45,10 +45,28 @@ pub fn script(shell: CompletionShell) -> String {
         CompletionShell::Powershell => clap_complete::Shell::PowerShell,
         CompletionShell::KubectlHelper => return KUBECTL_HELPER.to_string(),
     };
-    let mut cmd = Cli::command();
+    // Leave hidden subcommands (`__complete`) out of the static scripts.
+    let root = Cli::command();
+    let mut cmd = clap::Command::new("kubectl-sts")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(root.get_about().cloned().unwrap_or_default())
+        .disable_help_subcommand(true)
+        .args(root.get_arguments().cloned())
+        .subcommands(
+            root.get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(|s| s.clone().bin_name(format!("kubectl-sts {}", s.get_name()))),
+        );
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "kubectl-sts", &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete names the per-subcommand cases after the bin name with
+        // every '-' turned into its separator, so "kubectl-sts" would never
+        // match the case it dispatches to; align the two spellings.
+        return text.replace("kubectl__subcmd__sts__subcmd__", "kubectl__sts__subcmd__");
+    }
+    text
 }
 
 /// Prints the completion script.
