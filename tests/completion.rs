@@ -2,6 +2,8 @@
 //! completes with them, and `kubectl sts <TAB>` completes through kubectl's
 //! plugin completion (`kubectl_complete-sts` → `kubectl-sts __complete`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

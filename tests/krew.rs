@@ -3,6 +3,8 @@
 //! scripts/package makes, and checks kubectl finds and runs it. Also checks
 //! the release workflow with actionlint.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{Read, Write};
