@@ -112,6 +112,9 @@ pub enum Command {
     PrunePvcs(crate::commands::prune_pvcs::PruneArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Answer shell completion requests (cobra's protocol, used by kubectl_complete-sts)
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// `kubectl sts status`.
@@ -170,7 +173,30 @@ pub struct PendingArgs {
 /// `kubectl sts completion`.
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
-    /// The shell
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    /// The shell, or kubectl-helper for the kubectl_complete-sts script that makes `kubectl sts <TAB>` work
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+/// What `kubectl sts completion` prints a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash
+    Bash,
+    /// Zsh
+    Zsh,
+    /// Fish
+    Fish,
+    /// PowerShell
+    Powershell,
+    /// The kubectl_complete-sts script for `kubectl sts <TAB>` (kubectl 1.26+)
+    KubectlHelper,
+}
+
+/// `kubectl sts __complete WORD... CURRENT` (hidden).
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words typed after `kubectl sts`, the last one being completed
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub words: Vec<String>,
 }
