@@ -8,6 +8,7 @@
 pub mod error;
 pub mod fetch;
 pub mod fetch_ds;
+pub mod watch;
 
 use std::time::Duration;
 
