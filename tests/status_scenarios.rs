@@ -1,4 +1,5 @@
 //! `kubectl sts status` scenarios against the sandbox: table AND JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

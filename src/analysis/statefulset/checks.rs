@@ -484,7 +484,7 @@ fn policy(s: &StsSnapshot) -> String {
 }
 
 /// Rows at index ≥ partition (the ones that should get the update revision).
-fn updatable<'a>(r: &'a StsReport) -> impl Iterator<Item = &'a OrdinalRow> {
+fn updatable(r: &StsReport) -> impl Iterator<Item = &OrdinalRow> {
     r.ordinals.iter().filter(|o| !o.below_partition)
 }
 
