@@ -241,7 +241,7 @@ fn namespace_only_user_gets_the_view_with_a_note() {
     ns.apply(&common::web_yaml(&[]));
     ns.wait_sts_settled("web", T);
     let viewer = common::env().viewer_kubeconfig.to_str().unwrap().to_string();
-    let r = common::sts(&["status", "web", "-n", &ns.name, "--kubeconfig", &viewer]);
+    let r = common::sts(&["status", "web", "-n", &ns.name, "--kubeconfig", &viewer, "-o", "wide"]);
     r.expect_code(0);
     assert!(r.stdout.contains("note: not allowed to list persistentvolumes"), "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.stdout.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).count(), 3, "{}", r.stdout);

@@ -84,7 +84,7 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
             Ok(fail_on_exit(args.fail_on, v.worst))
         }
         Some(t) => {
-            let snap = fetch::sts_snapshot(&c, &t.name).await?;
+            let snap = fetch::sts_snapshot_with(&c, &t.name, args.output != OutputFormat::Table).await?;
             let opts = statefulset::ViewOptions { cluster_domain: args.cluster_domain.clone() };
             let rep = statefulset::analyze(&snap, &opts, Timestamp::now());
             let v = sts_view(&rep, &args, printer, false);
