@@ -29,7 +29,14 @@ pub const ALL: &[Check] = &[
 
 /// Runs every check.
 pub fn run_all(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Finding> {
-    ALL.iter().flat_map(|c| c(s, r, now)).collect()
+    let mut all: Vec<Finding> = ALL.iter().flat_map(|c| c(s, r, now)).collect();
+    // A pod caught in the forced-rollback trap is fixed by the trap's
+    // recipe, not by fixing its image: drop the generic advice.
+    let trapped: Vec<String> = all.iter().filter(|f| f.id == "rollout.forced_rollback_trap").map(|f| f.object.clone()).collect();
+    for f in all.iter_mut().filter(|f| f.id == "pod.not_ready" && trapped.contains(&f.object)) {
+        f.fix = Some("see rollout.forced_rollback_trap".into());
+    }
+    all
 }
 
 fn selector_matches(selector: &std::collections::BTreeMap<String, String>, labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {

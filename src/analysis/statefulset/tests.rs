@@ -377,6 +377,7 @@ fn forced_rollback_trap_names_the_pod_and_the_ordered_fix() {
     let revert = fix.find("rollout undo").unwrap();
     let delete = fix.find("kubectl delete pod web-2 -n ns").unwrap();
     assert!(revert < delete, "revert must come before delete: {fix}");
+    assert_eq!(finding(&r, "pod.not_ready").fix.as_deref(), Some("see rollout.forced_rollback_trap"));
 }
 
 #[test]
