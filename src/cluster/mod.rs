@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch;
 pub mod fetch_ds;
 pub mod prune;
+pub mod watch;
 
 use std::time::Duration;
 

@@ -348,3 +348,6 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
     report.findings = findings;
     report
 }
+
+#[cfg(test)]
+mod tests;
