@@ -4,25 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The exit-code table shown at the end of `--help` (checked against
-/// [`crate::error::Exit::TABLE`] by a test).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0    success
-  1    finished with a bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)
-  2    usage error (unknown flag, malformed or conflicting values)
-  3    cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)
-  4    refused for safety before changing anything (unsafe state, or no TTY and no --yes)
-  5    paused: a canary waits for a decision; re-run to resume
-  130  interrupted; the object is left consistent and resumable";
-
 /// Understand and safely operate StatefulSets and DaemonSets.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-sts",
     bin_name = "kubectl sts",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = crate::error::exit_codes_help(),
     disable_help_subcommand = true
 )]
 pub struct Cli {
