@@ -142,6 +142,35 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         h.pvc_retention_when_scaled
     ));
 
+    if let Some(c) = &rep.canary {
+        let total = c.counts.len();
+        // `completed` counts the steps finished before the one last started.
+        let step = (c.completed + 1).min(total);
+        let n = c.counts.get(step.saturating_sub(1)).copied().unwrap_or(0);
+        let part = h.partition.unwrap_or(0);
+        let above: Vec<_> = rep.ordinals.iter().filter(|r| r.ordinal - h.ordinals_start >= part).collect();
+        let settled = !above.is_empty() && above.iter().all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
+        let state = if c.phase == "aborting" {
+            st.red("aborting")
+        } else if settled && step == total && part == c.floor {
+            st.green("complete")
+        } else if settled {
+            st.green("complete, waiting for the next step")
+        } else {
+            st.yellow("in progress")
+        };
+        out.push_str(&format!(
+            "{}     {} -> {}: step {step}/{total} ({n} pod(s) updated) {state}; floor {}\n            resume: kubectl sts canary {} -n {} | roll back: kubectl sts canary {} -n {} --abort\n\n",
+            st.cyan("Canary:"),
+            c.from,
+            c.to,
+            c.floor,
+            rep.name,
+            rep.namespace,
+            rep.name,
+            rep.namespace
+        ));
+    }
     let mut headers: Vec<String> = ["ORDINAL", "POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE"].map(String::from).to_vec();
     if wide {
         headers.push("IP".into());
