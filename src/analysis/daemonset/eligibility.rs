@@ -288,8 +288,14 @@ pub fn with_lifecycle_taints(node: &Node) -> Node {
     let conds = node.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
     for c in &conds {
         match (c.type_.as_str(), c.status.as_str()) {
-            ("Ready", "False") => want.push(("node.kubernetes.io/not-ready", "NoSchedule")),
-            ("Ready", "Unknown") => want.push(("node.kubernetes.io/unreachable", "NoSchedule")),
+            ("Ready", "False") => {
+                want.push(("node.kubernetes.io/not-ready", "NoSchedule"));
+                want.push(("node.kubernetes.io/not-ready", "NoExecute"));
+            }
+            ("Ready", "Unknown") => {
+                want.push(("node.kubernetes.io/unreachable", "NoSchedule"));
+                want.push(("node.kubernetes.io/unreachable", "NoExecute"));
+            }
             ("MemoryPressure", "True") => want.push(("node.kubernetes.io/memory-pressure", "NoSchedule")),
             ("DiskPressure", "True") => want.push(("node.kubernetes.io/disk-pressure", "NoSchedule")),
             ("PIDPressure", "True") => want.push(("node.kubernetes.io/pid-pressure", "NoSchedule")),
