@@ -397,6 +397,18 @@ fn wait_lifecycle(nodes: &[GenNode]) {
     }
 }
 
+/// The DaemonSet controller re-evaluates a DaemonSet only when an event
+/// enqueues it; after a node change it sometimes keeps a stale status (seen
+/// on 1.36 together with "read version … is not as new as written version"
+/// retries). A metadata-only annotation enqueues it again without changing
+/// its spec or generation, so the comparison is with what a sync computes.
+fn nudge(ns: &str, names: &[String], attempt: usize, log: &mut Vec<String>) {
+    for n in names {
+        kubectl(&["annotate", "ds", n, "-n", ns, "--overwrite", &format!("kubectl-sts.test/resync={attempt}")]).expect_code(0);
+        log.push(format!("{ns}/{n}"));
+    }
+}
+
 struct Tally {
     scenarios: usize,
     agree: usize,
@@ -416,6 +428,8 @@ fn daemonset_predicate_agrees_with_the_controller() {
     let mut tally = Tally { scenarios: 0, agree: 0, mismatches: Vec::new() };
     let mut phase2 = Tally { scenarios: 0, agree: 0, mismatches: Vec::new() };
     let rounds = total.div_ceil(PER_ROUND);
+    let mut lag: Vec<usize> = Vec::new();
+    let mut nudged: Vec<String> = Vec::new();
     for round in 0..rounds {
         let n_ds = PER_ROUND.min(total - round * PER_ROUND);
         let ns = Ns::new(&format!("ds-fid-{round}"));
@@ -427,7 +441,7 @@ fn daemonset_predicate_agrees_with_the_controller() {
         count_classes(&nodes, &dss, &mut cov);
 
         let list = json!({"apiVersion": "v1", "kind": "List", "items": nodes.iter().map(GenNode::object).collect::<Vec<_>>()});
-        kubectl_stdin(&["create", "-f", "-"], &list.to_string()).expect_code(0);
+        kubectl_stdin(&["create", "--validate=false", "-f", "-"], &list.to_string()).expect_code(0);
         for n in &nodes {
             wait_until(&format!("node {} Ready", n.name), Duration::from_secs(60), || node_ready_untainted(&n.name));
         }
@@ -438,24 +452,40 @@ fn daemonset_predicate_agrees_with_the_controller() {
 
         let dlist = json!({"apiVersion": "v1", "kind": "List", "items": dss});
         kubectl_stdin(&["apply", "-n", &ns.name, "-f", "-"], &dlist.to_string()).expect_code(0);
-        let (live, pods) = settle(&ns.name, n_ds, Duration::from_secs(150));
-        let got = pods_by_ds(pods["items"].as_array().unwrap());
-        let by_name: BTreeMap<String, Value> =
-            live["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
-        let mut had: Vec<BTreeSet<String>> = Vec::new();
-        for (i, d) in dss.iter().enumerate() {
-            let name = d["metadata"]["name"].as_str().unwrap();
-            let want: BTreeSet<String> = pred1[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
-            let have = got.get(name).cloned().unwrap_or_default();
-            let desired = by_name[name]["status"]["desiredNumberScheduled"].as_i64().unwrap_or(-1);
-            tally.scenarios += 1;
-            if want == have && desired == want.len() as i64 {
-                tally.agree += 1;
-            } else {
-                tally.mismatches.push(format!("round {round} {name}: predicted {want:?} got pods on {have:?}, desired {desired}\n  spec: {}", d["spec"]["template"]["spec"]));
+        // The controller may still be catching up (informer consistency
+        // retries back off) although its status looks settled: re-settle and
+        // compare again until agreement or a 90 s deadline.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut attempts = 0;
+        let (got, had, misses) = loop {
+            attempts += 1;
+            let (live, pods) = settle(&ns.name, n_ds, Duration::from_secs(150));
+            let got = pods_by_ds(pods["items"].as_array().unwrap());
+            let by_name: BTreeMap<String, Value> =
+                live["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
+            let mut had: Vec<BTreeSet<String>> = Vec::new();
+            let mut misses = Vec::new();
+            let mut miss_names = Vec::new();
+            for (i, d) in dss.iter().enumerate() {
+                let name = d["metadata"]["name"].as_str().unwrap();
+                let want: BTreeSet<String> = pred1[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
+                let have = got.get(name).cloned().unwrap_or_default();
+                let desired = by_name[name]["status"]["desiredNumberScheduled"].as_i64().unwrap_or(-1);
+                if want != have || desired != want.len() as i64 {
+                    miss_names.push(name.to_string());
+                    misses.push(format!("round {round} {name}: predicted {want:?} got pods on {have:?}, desired {desired}\n  spec: {}", d["spec"]["template"]["spec"]));
+                }
+                had.push(have);
             }
-            had.push(have);
-        }
+            if misses.is_empty() || Instant::now() > deadline {
+                break (got, had, misses);
+            }
+            nudge(&ns.name, &miss_names, attempts, &mut nudged);
+        };
+        lag.push(attempts);
+        tally.scenarios += n_ds;
+        tally.agree += n_ds - misses.len();
+        tally.mismatches.extend(misses);
         // the binary's own rows agree with the controller for a sample
         for d in dss.iter().take(5) {
             let name = d["metadata"]["name"].as_str().unwrap();
@@ -507,37 +537,62 @@ fn daemonset_predicate_agrees_with_the_controller() {
         }
         let pred2 = predict(&after, &dss);
         wait_lifecycle(&after);
-        let (live2, pods2) = settle(&ns.name, n_ds, Duration::from_secs(150));
-        let got2 = pods_by_ds(pods2["items"].as_array().unwrap());
-        let by_name2: BTreeMap<String, Value> =
-            live2["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
-        for (i, d) in dss.iter().enumerate() {
-            let name = d["metadata"]["name"].as_str().unwrap();
-            let run: BTreeSet<String> = pred2[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
-            let kept: BTreeSet<String> = pred2[i].iter().filter(|(k, v)| !v.0 && v.1 && had[i].contains(*k)).map(|(k, _)| k.clone()).collect();
-            let evicted = pred2[i].iter().filter(|(k, v)| !v.1 && had[i].contains(*k)).count();
-            for _ in 0..kept.len() {
-                cov.add("kept misscheduled (shouldContinueRunning)");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut attempts = 0;
+        let (misses, kept_n, evicted_n) = loop {
+            attempts += 1;
+            let (live2, pods2) = settle(&ns.name, n_ds, Duration::from_secs(150));
+            let got2 = pods_by_ds(pods2["items"].as_array().unwrap());
+            let by_name2: BTreeMap<String, Value> =
+                live2["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
+            let (mut misses, mut kept_n, mut evicted_n) = (Vec::new(), 0, 0);
+            let mut miss_names = Vec::new();
+            for (i, d) in dss.iter().enumerate() {
+                let name = d["metadata"]["name"].as_str().unwrap();
+                let run: BTreeSet<String> = pred2[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
+                let kept: BTreeSet<String> = pred2[i].iter().filter(|(k, v)| !v.0 && v.1 && had[i].contains(*k)).map(|(k, _)| k.clone()).collect();
+                evicted_n += pred2[i].iter().filter(|(k, v)| !v.1 && had[i].contains(*k)).count();
+                kept_n += kept.len();
+                let want: BTreeSet<String> = run.union(&kept).cloned().collect();
+                let have = got2.get(name).cloned().unwrap_or_default();
+                let st = &by_name2[name]["status"];
+                if want != have
+                    || st["desiredNumberScheduled"].as_i64() != Some(run.len() as i64)
+                    || st["numberMisscheduled"].as_i64() != Some(kept.len() as i64)
+                {
+                    miss_names.push(name.to_string());
+                    let diff: Vec<String> = want.symmetric_difference(&have).chain(kept.iter()).cloned().collect();
+                    let live_nodes: Vec<String> = diff
+                        .iter()
+                        .map(|n| {
+                            let v = get_json(&["get", "node", n, "-o", "json"]);
+                            let live: Node = serde_json::from_value(v.clone()).unwrap();
+                            let e = should_run(&live, &template(d));
+                            format!("{n}: live taints {} labels {} → prediction from the live node {:?}", v["spec"]["taints"], v["metadata"]["labels"], (e.should_run, e.should_continue_running))
+                        })
+                        .collect();
+                    misses.push(format!(
+                        "round {round} {name} after changes: predicted {want:?} (misscheduled {kept:?}) got {have:?}, status {st}\n  spec: {}\n  {}",
+                        d["spec"]["template"]["spec"],
+                        live_nodes.join("\n  ")
+                    ));
+                }
             }
-            for _ in 0..evicted {
-                cov.add("removed (not shouldContinueRunning)");
+            if misses.is_empty() || Instant::now() > deadline {
+                break (misses, kept_n, evicted_n);
             }
-            let want: BTreeSet<String> = run.union(&kept).cloned().collect();
-            let have = got2.get(name).cloned().unwrap_or_default();
-            let st = &by_name2[name]["status"];
-            phase2.scenarios += 1;
-            if want == have
-                && st["desiredNumberScheduled"].as_i64() == Some(run.len() as i64)
-                && st["numberMisscheduled"].as_i64() == Some(kept.len() as i64)
-            {
-                phase2.agree += 1;
-            } else {
-                phase2.mismatches.push(format!(
-                    "round {round} {name} after changes: predicted {want:?} (misscheduled {kept:?}) got {have:?}, status {st}\n  spec: {}",
-                    d["spec"]["template"]["spec"]
-                ));
-            }
+            nudge(&ns.name, &miss_names, attempts, &mut nudged);
+        };
+        lag.push(attempts);
+        for _ in 0..kept_n {
+            cov.add("kept misscheduled (shouldContinueRunning)");
         }
+        for _ in 0..evicted_n {
+            cov.add("removed (not shouldContinueRunning)");
+        }
+        phase2.scenarios += n_ds;
+        phase2.agree += n_ds - misses.len();
+        phase2.mismatches.extend(misses);
         println!("round {round}: {}s elapsed", started.elapsed().as_secs());
     }
     println!("placement: {}/{} scenarios agree", tally.agree, tally.scenarios);
@@ -546,6 +601,8 @@ fn daemonset_predicate_agrees_with_the_controller() {
     for (k, v) in &cov.0 {
         println!("  {k}: {v}");
     }
+    println!("settle-and-compare attempts per phase (1 = agreed at first settle): {lag:?}");
+    println!("DaemonSets nudged (metadata-only annotation) because the controller had not re-synced them after a node change: {nudged:?}");
     println!("elapsed: {}s", started.elapsed().as_secs());
     assert!(tally.mismatches.is_empty() && phase2.mismatches.is_empty(), "seed {seed}: mismatches:\n{}\n{}", tally.mismatches.join("\n"), phase2.mismatches.join("\n"));
     assert!(tally.scenarios >= total.min(200));
