@@ -12,6 +12,33 @@ use std::time::Duration;
 use common::{Ns, kubectl, kubectl_stdin, wait_until};
 use serde_json::{Value, json};
 
+
+/// Runs the plugin in the namespace: the binary named by `STS_TEST_BIN` when
+/// set (to test one build while the cargo target dir is shared), else the
+/// one cargo built for this test.
+fn sts_in(ns: &str, args: &[&str], envs: &[(&str, &str)]) -> common::Run {
+    let mut a: Vec<&str> = args.to_vec();
+    a.extend_from_slice(&["-n", ns]);
+    match std::env::var("STS_TEST_BIN") {
+        Ok(bin) => {
+            let mut cmd = std::process::Command::new(bin);
+            cmd.env("KUBECONFIG", &common::env().kubeconfig).env_remove("NO_COLOR");
+            for (k, v) in envs {
+                cmd.env(k, v);
+            }
+            let o = cmd.args(&a).stdin(std::process::Stdio::null()).output().expect("STS_TEST_BIN runs");
+            let r = common::Run {
+                code: o.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            };
+            assert!(!r.stderr.contains("panicked"), "kubectl-sts panicked:\n{}", r.stderr);
+            r
+        }
+        Err(_) => common::sts_with(&a, envs),
+    }
+}
+
 struct Nodes(Vec<String>);
 impl Drop for Nodes {
     fn drop(&mut self) {
@@ -110,7 +137,7 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     wait_ds(&ns, "node-monitor", "1 ready", |s| s["desiredNumberScheduled"] == 1 && s["numberReady"] == 1);
 
     // log-collector: missing from the control-plane-like node, intended
-    let r = ns.sts(&["status", "ds/log-collector"]);
+    let r = sts_in(&ns.name, &["status", "ds/log-collector"], &[]);
     r.expect_code(0);
     let l = table_line(&r.stdout, &cp);
     assert!(l.contains("no") && l.contains("Excluded") && l.contains("taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated"), "{l}");
@@ -122,7 +149,7 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     assert!(r.stdout.contains("DESIRED 2 = "), "{}", r.stdout);
     assert!(r.stdout.contains("(intended)"), "{}", r.stdout);
     assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
-    let j = ns.sts(&["status", "ds/log-collector", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
     assert_eq!(j["apiVersion"], "kubectl-sts/v1");
     assert_eq!(j["kind"], "DaemonSetStatus");
     assert_eq!(j["counts"]["desired"], 2);
@@ -133,20 +160,20 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     assert_eq!(row(&j, &w1)["verdict"], "Running");
 
     // node-exporter: present on the control-plane-like node thanks to its toleration
-    let j = ns.sts(&["status", "ds/node-exporter", "-o", "json", "--node", &cp]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--node", &cp], &[]).expect_code(0).json();
     assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
     assert_eq!(row(&j, &cp)["shouldRun"], true);
     assert_eq!(row(&j, &cp)["verdict"], "Running");
     assert!(row(&j, &cp)["pod"]["name"].as_str().unwrap().starts_with("node-exporter-"));
 
     // node-monitor: only on disk=ssd; w2 names the failing selector and the fix
-    let r = ns.sts(&["status", "ds/node-monitor"]).expect_code(0).stdout.clone();
+    let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[]).expect_code(0).stdout.clone();
     assert!(table_line(&r, &w1).contains("Running"), "{r}");
     assert!(table_line(&r, &w2).contains("nodeSelector disk=ssd: label missing"), "{r}");
     assert!(r.contains(&format!("kubectl label node {w2} disk=ssd")), "{r}");
     kubectl(&["label", "node", &w2, "disk=ssd"]).expect_code(0);
     wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
-    let j = ns.sts(&["status", "ds/node-monitor", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
     assert_eq!(row(&j, &w2)["verdict"], "Running");
     assert_eq!(row(&j, &w2)["shouldRun"], true);
     kubectl(&["label", "node", &w2, "disk-"]).expect_code(0);
@@ -155,7 +182,7 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         let v = ns.kubectl(&["get", "pods", "-l", "app=node-monitor", "-o", "json"]).json();
         v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
     });
-    let j = ns.sts(&["status", "ds/node-monitor", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
     assert_eq!(row(&j, &w2)["verdict"], "Excluded");
     assert!(row(&j, &w2)["pod"].is_null());
 
@@ -166,24 +193,24 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         let v = ns.kubectl(&["get", "pods", "-l", "app=log-collector", "-o", "json"]).json();
         v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
     });
-    let j = ns.sts(&["status", "ds/log-collector", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
     let r2 = row(&j, &w2);
     assert_eq!(r2["shouldRun"], false);
     assert_eq!(r2["shouldContinueRunning"], false);
     assert_eq!(r2["blockers"][0]["key"], "fz/evict");
     assert_eq!(r2["blockers"][0]["effect"], "NoExecute");
-    let t = ns.sts(&["status", "ds/log-collector"]).expect_code(0).stdout.clone();
+    let t = sts_in(&ns.name, &["status", "ds/log-collector"], &[]).expect_code(0).stdout.clone();
     assert!(t.contains("add to spec.template.spec: tolerations: [{key: fz/evict, operator: Equal, value: \"yes\", effect: NoExecute}]"), "{t}");
 
     // a NoSchedule taint keeps node-exporter's pod but counts it misscheduled
     kubectl(&["taint", "node", &w1, "fz/drain=now:NoSchedule"]).expect_code(0);
     wait_ds(&ns, "node-exporter", "misscheduled 1", |s| s["numberMisscheduled"] == 1);
-    let j = ns.sts(&["status", "ds/node-exporter", "-o", "json", "--only-problems"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--only-problems"], &[]).expect_code(0).json();
     assert_eq!(j["nodes"].as_array().unwrap().len(), 2, "w1 misscheduled, w2 evicting/gone: {j}");
     let m = row(&j, &w1);
     assert_eq!(m["verdict"], "Misscheduled");
     assert!(m["cause"].as_str().unwrap().contains("kept because no NoExecute taint evicts it"), "{m}");
-    let r = ns.sts(&["status", "ds/node-exporter", "--fail-on", "warning"]);
+    let r = sts_in(&ns.name, &["status", "ds/node-exporter", "--fail-on", "warning"], &[]);
     r.expect_code(1);
     assert!(r.stdout.contains("MISSCHEDULED 1: "), "{}", r.stdout);
 }
@@ -198,24 +225,24 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({}), json!([])));
     wait_ds(&ns, "agent", "3 ready", |s| s["numberReady"] == 3 && s["updatedNumberScheduled"] == 3);
     wait_until("crashy pods in CrashLoopBackOff", Duration::from_secs(90), || {
-        let j = ns.sts(&["status", "ds/crashy", "-o", "json"]).json();
+        let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).json();
         j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "CrashLoopBackOff")
     });
-    let j = ns.sts(&["status", "ds/crashy", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).expect_code(0).json();
     for n in &names {
         let r = row(&j, n);
         assert_eq!(r["verdict"], "NotReady");
         assert!(r["cause"].as_str().unwrap().contains("container main CrashLoopBackOff after 5 restarts"), "{r}");
     }
-    let r = ns.sts(&["status", "ds/crashy", "--fail-on", "error"]);
+    let r = sts_in(&ns.name, &["status", "ds/crashy", "--fail-on", "error"], &[]);
     r.expect_code(1);
     assert!(r.stdout.contains("READY 0: 3 pods not Ready"), "{}", r.stdout);
 
     wait_until("pully pods in ImagePullBackOff", Duration::from_secs(90), || {
-        let j = ns.sts(&["status", "ds/pully", "-o", "json"]).json();
+        let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json"], &[]).json();
         j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "ImagePullBackOff")
     });
-    let j = ns.sts(&["status", "ds/pully", "-o", "json", "--node", &names[1]]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json", "--node", &names[1]], &[]).expect_code(0).json();
     assert!(row(&j, &names[1])["cause"].as_str().unwrap().contains("ImagePullBackOff: image example.invalid/image-pull-backoff:1 cannot be pulled"), "{j}");
 
     // rollout to an image that never becomes Ready: stuck on maxUnavailable=1
@@ -224,7 +251,7 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     wait_ds(&ns, "agent", "1 updated, 2 ready", |s| {
         s["updatedNumberScheduled"] == 1 && s["numberReady"] == 2 && s["observedGeneration"].as_i64() > before["metadata"]["generation"].as_i64()
     });
-    let j = ns.sts(&["status", "ds/agent", "-o", "json"]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[]).expect_code(0).json();
     assert_eq!(j["rollout"]["maxUnavailable"], 1);
     assert_eq!(j["rollout"]["updated"], 1);
     assert_eq!(j["rollout"]["oldNodes"].as_array().unwrap().len(), 2, "{j}");
@@ -234,10 +261,10 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     assert!(row(&j, &new_node)["cause"].as_str().unwrap().contains("readiness failing"), "{j}");
     let hash = j["rollout"]["currentHash"].as_str().unwrap();
     assert_eq!(row(&j, &new_node)["pod"]["revision"], hash);
-    let t = ns.sts(&["status", "ds/agent"]);
+    let t = sts_in(&ns.name, &["status", "ds/agent"], &[]);
     t.expect_code(0);
     assert!(t.stdout.contains("(old)"), "{}", t.stdout);
-    ns.sts(&["status", "ds/agent", "--fail-on", "warning"]).expect_code(1);
+    sts_in(&ns.name, &["status", "ds/agent", "--fail-on", "warning"], &[]).expect_code(1);
 }
 
 #[test]
@@ -251,7 +278,7 @@ fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
     wait_until("viewer can list pods", Duration::from_secs(30), || {
         kubectl(&["--kubeconfig", &viewer, "get", "pods", "-n", &ns.name]).code == 0
     });
-    let r = common::sts_with(&["status", "ds/agent", "-n", &ns.name, "-o", "json"], &[("KUBECONFIG", &viewer)]);
+    let r = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[("KUBECONFIG", &viewer)]);
     r.expect_code(0);
     let j = r.json();
     assert_eq!(j["nodesChecked"], false);
