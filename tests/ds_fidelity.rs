@@ -534,6 +534,10 @@ fn daemonset_predicate_agrees_with_the_controller() {
             idx.swap(i, rng.below(i + 1));
         }
         let (ns_i, ne_i, lab_i, nr_i) = (idx[0], idx[1], idx[2], idx[3]);
+        // Plan the changes, then apply the restrictive ones first (NotReady,
+        // then taints) and label removals last, so that no node is briefly
+        // more eligible than in its final state.
+        let (mut to_taint, mut to_unlabel, mut to_not_ready) = (Vec::new(), Vec::new(), Vec::new());
         for (i, n) in after.iter_mut().enumerate() {
             let forced = if i == ns_i { Some("NoSchedule") } else if i == ne_i { Some("NoExecute") } else { None };
             let random = if forced.is_none() && rng.chance(0.3) { Some(*rng.pick(&EFFECTS)) } else { None };
@@ -543,7 +547,7 @@ fn daemonset_predicate_agrees_with_the_controller() {
                     let v = *rng.pick(&TAINT_VALUES);
                     n.taints.push((k.into(), v.into(), e.into()));
                     let spec = if v.is_empty() { format!("{k}:{e}") } else { format!("{k}={v}:{e}") };
-                    kubectl(&["taint", "node", &n.name, &spec]).expect_code(0);
+                    to_taint.push((n.name.clone(), spec));
                 }
             }
             if i == lab_i || rng.chance(0.3) {
@@ -551,16 +555,26 @@ fn daemonset_predicate_agrees_with_the_controller() {
                 if !keys.is_empty() {
                     let k = rng.pick(&keys).clone();
                     n.labels.remove(&k);
-                    kubectl(&["label", "node", &n.name, &format!("{k}-")]).expect_code(0);
+                    to_unlabel.push((n.name.clone(), format!("{k}-")));
                     cov.add("label removed after placement");
                 }
             }
             if (i == nr_i || rng.chance(0.1)) && !n.not_ready {
                 n.not_ready = true;
                 n.network_unavailable = false;
-                turn_not_ready(n);
+                to_not_ready.push(n.clone());
                 cov.add("turned NotReady after placement");
             }
+        }
+        for n in &to_not_ready {
+            turn_not_ready(n);
+        }
+        wait_lifecycle(&to_not_ready);
+        for (n, spec) in &to_taint {
+            kubectl(&["taint", "node", n, spec]).expect_code(0);
+        }
+        for (n, l) in &to_unlabel {
+            kubectl(&["label", "node", n, l]).expect_code(0);
         }
         let pred2 = predict(&after, &dss);
         wait_lifecycle(&after);

@@ -170,7 +170,7 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[]).expect_code(0).stdout.clone();
     assert!(table_line(&r, &w1).contains("Running"), "{r}");
     assert!(table_line(&r, &w2).contains("nodeSelector disk=ssd: label missing"), "{r}");
-    assert!(r.contains(&format!("kubectl label node {w2} disk=ssd")), "{r}");
+    assert!(r.contains("excluded, without disk=ssd") && r.contains(" disk=ssd --overwrite"), "{r}");
     kubectl(&["label", "node", &w2, "disk=ssd"]).expect_code(0);
     wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
     let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
@@ -204,15 +204,20 @@ fn taints_selectors_and_node_changes_explained_per_node() {
 
     // a NoSchedule taint keeps node-exporter's pod but counts it misscheduled
     kubectl(&["taint", "node", &w1, "fz/drain=now:NoSchedule"]).expect_code(0);
-    wait_ds(&ns, "node-exporter", "misscheduled 1", |s| s["numberMisscheduled"] == 1);
+    // (the 1.36 controller may not re-sync on a taint-only node change, so
+    // its numberMisscheduled can lag; the verdict comes from the node itself)
+    wait_until("w1 tainted", Duration::from_secs(30), || {
+        kubectl(&["get", "node", &w1, "-o", "json"]).json()["spec"]["taints"].as_array().unwrap().iter().any(|t| t["key"] == "fz/drain")
+    });
     let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--only-problems"], &[]).expect_code(0).json();
-    assert_eq!(j["nodes"].as_array().unwrap().len(), 2, "w1 misscheduled, w2 evicting/gone: {j}");
+    assert_eq!(j["nodes"].as_array().unwrap().len(), 1, "only w1 has a problem (w2 excluded, pod gone): {j}");
     let m = row(&j, &w1);
     assert_eq!(m["verdict"], "Misscheduled");
     assert!(m["cause"].as_str().unwrap().contains("kept because no NoExecute taint evicts it"), "{m}");
     let r = sts_in(&ns.name, &["status", "ds/node-exporter", "--fail-on", "warning"], &[]);
     r.expect_code(1);
-    assert!(r.stdout.contains("MISSCHEDULED 1: "), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("{w1}: taint fz/drain=now:NoSchedule not tolerated")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.starts_with("MISSCHEDULED ")), "{}", r.stdout);
 }
 
 #[test]

@@ -332,6 +332,7 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
     let failed_create = latest_event(&snap.events, "DaemonSet", &name, "FailedCreate").map(|e| e.message.clone().unwrap_or_default());
     let mut findings = Vec::new();
     let mut rows = Vec::new();
+    let mut excluded: BTreeMap<String, (String, Blocker, usize)> = BTreeMap::new();
     for (node, el) in &verdicts {
         let pods = by_node.get(node).cloned().unwrap_or_default();
         let first = pods.first().copied();
@@ -386,10 +387,7 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
                 let first_b = blockers.first();
                 let cause = first_b.map(Blocker::describe);
                 if let Some(b) = first_b {
-                    let (intended, fix) = blocker_fix(b, node);
-                    let msg = format!("excluded: {}", b.describe());
-                    let msg = if intended { format!("{msg} (intended)") } else { msg };
-                    findings.push(Finding::new("ds.node.excluded", Severity::Info, &obj, msg).fix(fix));
+                    excluded.entry(blocker_group(b)).or_insert_with(|| (node.clone(), b.clone(), 0)).2 += 1;
                 }
                 ("Excluded", cause, false)
             }
@@ -429,6 +427,14 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
             cause,
             problem,
         });
+    }
+
+    for (group, (node, b, n)) in &excluded {
+        let (intended, fix) = blocker_fix(b, node);
+        let what = if *n == 1 { format!("node {node}") } else { format!("{n} nodes (e.g. {node})") };
+        let msg = format!("{what} excluded, {group}: {}{}", b.describe(), if intended { " (intended)" } else { "" });
+        let obj = if *n == 1 { format!("node/{node}") } else { "nodes".to_string() };
+        findings.push(Finding::new("ds.node.excluded", Severity::Info, obj, msg).fix(fix));
     }
 
     // rollout
@@ -563,13 +569,20 @@ fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_cre
             nr.iter().map(|x| format!("{}: {}", x.node, x.cause.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")
         ));
     }
-    if c.misscheduled > 0 {
-        let ms: Vec<String> = rows
-            .iter()
-            .filter(|x| x.verdict == "Misscheduled" || x.verdict == "Evicting")
-            .map(|x| format!("{}: {}", x.node, x.blockers.first().map(Blocker::describe).unwrap_or_else(|| "node gone".into())))
-            .collect();
-        out.push(format!("MISSCHEDULED {}: {}", c.misscheduled, ms.join("; ")));
+    let ms: Vec<String> = rows
+        .iter()
+        .filter(|x| x.verdict == "Misscheduled" || x.verdict == "Evicting")
+        .map(|x| format!("{}: {}", x.node, x.blockers.first().map(Blocker::describe).unwrap_or_else(|| "node gone".into())))
+        .collect();
+    if c.misscheduled > 0 || !ms.is_empty() {
+        let mut s = format!("MISSCHEDULED {}: {}", c.misscheduled, ms.join("; "));
+        if ms.len() as i32 != c.misscheduled {
+            s.push_str(&format!(
+                " (the nodes say {}: the controller has not re-synced the DaemonSet since the node changed; it counts on its next sync)",
+                ms.len()
+            ));
+        }
+        out.push(s);
     }
     if let Some(s) = &r.stuck {
         out.push(format!("UP-TO-DATE {s}"));
