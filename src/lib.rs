@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod duration;
 pub mod error;
 pub mod model;
 pub mod ops;

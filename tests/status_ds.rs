@@ -12,31 +12,11 @@ use std::time::Duration;
 use common::{Ns, kubectl, kubectl_stdin, wait_until};
 use serde_json::{Value, json};
 
-
-/// Runs the plugin in the namespace: the binary named by `STS_TEST_BIN` when
-/// set (to test one build while the cargo target dir is shared), else the
-/// one cargo built for this test.
+/// Runs the plugin in namespace `ns`.
 fn sts_in(ns: &str, args: &[&str], envs: &[(&str, &str)]) -> common::Run {
     let mut a: Vec<&str> = args.to_vec();
     a.extend_from_slice(&["-n", ns]);
-    match std::env::var("STS_TEST_BIN") {
-        Ok(bin) => {
-            let mut cmd = std::process::Command::new(bin);
-            cmd.env("KUBECONFIG", &common::env().kubeconfig).env_remove("NO_COLOR");
-            for (k, v) in envs {
-                cmd.env(k, v);
-            }
-            let o = cmd.args(&a).stdin(std::process::Stdio::null()).output().expect("STS_TEST_BIN runs");
-            let r = common::Run {
-                code: o.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            };
-            assert!(!r.stderr.contains("panicked"), "kubectl-sts panicked:\n{}", r.stderr);
-            r
-        }
-        Err(_) => common::sts_with(&a, envs),
-    }
+    common::sts_with(&a, envs)
 }
 
 struct Nodes(Vec<String>);

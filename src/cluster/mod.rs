@@ -39,29 +39,8 @@ pub fn parse_timeout(s: &str) -> Result<Option<Duration>, Failure> {
         Failure::usage(format!("invalid --request-timeout {s:?}"))
             .hint("use a duration such as 30s, 1m or 0 for no limit")
     };
-    let s = s.trim();
-    if s == "0" {
-        return Ok(None);
-    }
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        None => (s, "s"),
-        Some(i) => s.split_at(i),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !(secs.is_finite() && secs >= 0.0) {
-        return Err(bad());
-    }
-    if secs == 0.0 {
-        return Ok(None);
-    }
-    Ok(Some(Duration::from_secs_f64(secs)))
+    let d = crate::duration::parse(s).ok_or_else(bad)?;
+    Ok((!d.is_zero()).then_some(d))
 }
 
 /// Connects as kubectl would with the same flags.

@@ -76,20 +76,9 @@ pub struct PruneArgs {
 
 /// Parses `--older-than` ("90s", "30m", "12h", "7d", plain seconds).
 pub fn parse_age(s: &str) -> Result<i64, Failure> {
-    let bad = || Failure::usage(format!("invalid --older-than {s:?}")).hint("use a duration such as 30m, 12h or 7d");
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, 's')) => (&s[..i], 1),
-        Some((i, 'm')) => (&s[..i], 60),
-        Some((i, 'h')) => (&s[..i], 3600),
-        Some((i, 'd')) => (&s[..i], 86400),
-        _ => (s, 1),
-    };
-    let n: i64 = num.parse().map_err(|_| bad())?;
-    if n < 0 {
-        return Err(bad());
-    }
-    n.checked_mul(mult).ok_or_else(bad)
+    crate::duration::parse(s)
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .ok_or_else(|| Failure::usage(format!("invalid --older-than {s:?}")).hint("use a duration such as 30m, 12h or 7d"))
 }
 
 /// The test-only fault point: with `KUBECTL_STS_TEST_FAULT=DIR`, writes

@@ -119,24 +119,7 @@ pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
 
 /// Parses `--soak` / `--timeout` ("30s", "5m", "1h", "500ms", "0", plain seconds).
 pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let bad = || format!("invalid {flag} {s:?} (use e.g. 30s, 5m, 1h)");
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        None => (t, "s"),
-        Some(i) => t.split_at(i),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::duration::parse(s).ok_or_else(|| format!("invalid {flag} {s:?} (use e.g. 30s, 5m, 1h)"))
 }
 
 /// Parses repeated `--image CONTAINER=IMAGE`.

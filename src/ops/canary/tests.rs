@@ -85,7 +85,8 @@ fn durations() {
     assert_eq!(parse_duration("--timeout", "250ms").unwrap(), Duration::from_millis(250));
     assert!(parse_duration("--soak", "soon").is_err());
     assert!(parse_duration("--soak", "-1s").is_err());
-    assert!(parse_duration("--soak", "3d").is_err());
+    assert_eq!(parse_duration("--soak", "3d").unwrap(), Duration::from_secs(3 * 86400));
+    assert!(parse_duration("--soak", "3x").is_err());
 }
 
 #[test]
