@@ -271,5 +271,58 @@ fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
     assert!(row0["shouldRun"].is_null());
     assert_eq!(row0["pod"]["ready"], true);
     assert!(j["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("was not checked")), "{j}");
-    assert!(r.stderr.contains("note: nodes could not be read"), "{}", r.stderr);
+    let t = sts_in(&ns.name, &["status", "ds/agent"], &[("KUBECONFIG", &viewer)]);
+    t.expect_code(0);
+    assert!(t.stdout.contains("note: nodes could not be read"), "{}", t.stdout);
+}
+
+/// `--watch`: one LIST per kind, then only WATCH requests; a node label
+/// change re-renders with the DaemonSet on the newly eligible node.
+#[test]
+fn watch_lists_once_then_rerenders_from_events() {
+    let ns = Ns::new("ds-watch");
+    let nodes = make_nodes(&ns, &[("w0", json!({"role": "edge"}), json!([])), ("w1", json!({}), json!([]))]);
+    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({"role": "edge"}), json!([])));
+    wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
+    let child = std::process::Command::new(common::bin())
+        .args(["status", "ds/agent", "--watch", "-o", "json", "-n", &ns.name])
+        .env("KUBECONFIG", &common::env().kubeconfig)
+        .env("KUBECTL_STS_WATCH_FOR", "12s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let audit = || -> Vec<Value> {
+        std::fs::read_to_string(&common::env().audit_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("kubectl-sts/") && l.contains(&ns.name))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl-sts/")) && e["objectRef"]["namespace"] == ns.name.as_str())
+            .collect()
+    };
+    wait_until("the plugin's pod watch", Duration::from_secs(60), || {
+        audit().iter().any(|e| e["verb"] == "watch" && e["objectRef"]["resource"] == "pods" && e["objectRef"]["namespace"] == ns.name.as_str())
+    });
+    kubectl(&["label", "node", &nodes.0[1], "role=edge"]).expect_code(0);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let docs: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(docs.len() >= 2, "expected a re-render after the label change:\n{stdout}");
+    let last = docs.last().unwrap();
+    assert_eq!(row(last, &nodes.0[1])["shouldRun"], true, "{last}");
+
+    let mut lists = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    let mut verbs = std::collections::BTreeSet::new();
+    for e in audit() {
+        verbs.insert(e["verb"].as_str().unwrap_or("").to_string());
+        if e["verb"] == "list" {
+            lists.entry(e["objectRef"]["resource"].as_str().unwrap_or("").to_string()).or_default().insert(e["auditID"].as_str().unwrap_or("").to_string());
+        }
+    }
+    for kind in ["daemonsets", "pods", "controllerrevisions", "events"] {
+        assert_eq!(lists.get(kind).map(|s| s.len()), Some(1), "{kind}: {lists:?}");
+    }
+    assert_eq!(verbs, ["list", "watch"].iter().map(|s| s.to_string()).collect(), "only LIST and WATCH in the namespace");
 }

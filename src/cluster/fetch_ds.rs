@@ -38,3 +38,12 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
     })
 }
 
+
+/// Whether this user may list nodes (one LIST with `limit=1`).
+pub async fn can_list_nodes(c: &Cluster) -> Result<bool, Failure> {
+    match super::fetch::list_cluster::<Node>(c, &ListParams::default().limit(1), "nodes").await {
+        Ok(_) => Ok(true),
+        Err(f) if f.message.starts_with("permission denied") => Ok(false),
+        Err(f) => Err(f),
+    }
+}

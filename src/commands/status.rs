@@ -26,9 +26,17 @@ pub fn fail_on_exit(fail_on: Option<FailOn>, worst: Option<Severity>) -> Exit {
 }
 
 /// One rendered view: the text (or JSON/YAML) and its worst severity.
-struct View {
-    text: String,
-    worst: Option<Severity>,
+pub(crate) struct View {
+    pub text: String,
+    pub worst: Option<Severity>,
+}
+
+/// What `--watch` follows.
+pub(crate) enum WatchTarget {
+    Sts(String),
+    /// A DaemonSet; `true` when nodes can be listed.
+    Ds(String, bool),
+    Fleet,
 }
 
 fn fleet_view(f: &fleet::Fleet, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
@@ -52,7 +60,7 @@ fn sts_view(rep: &statefulset::StsReport, args: &StatusArgs, printer: &Printer, 
 }
 
 /// JSON (pretty, or one line in watch mode) or YAML; `None` for tables.
-fn render_doc<T: serde::Serialize>(v: &T, o: OutputFormat, compact: bool) -> Option<String> {
+pub(crate) fn render_doc<T: serde::Serialize>(v: &T, o: OutputFormat, compact: bool) -> Option<String> {
     match o {
         OutputFormat::Json if compact => serde_json::to_string(v).ok(),
         OutputFormat::Json => serde_json::to_string_pretty(v).ok(),
@@ -75,8 +83,9 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
     };
     let c = cluster::connect(g).await?;
     match target {
-        Some(t) if t.kind != Kind::StatefulSet => super::status_ds::run(&c, &t.name, &args, printer).await,
-        _ if args.watch => watch(&c, target.map(|t| t.name), &args, printer, watch_for).await,
+        Some(t) if t.kind != Kind::StatefulSet => super::status_ds::run(&c, &t.name, &args, printer, watch_for).await,
+        Some(t) if args.watch => watch(&c, WatchTarget::Sts(t.name), &args, printer, watch_for).await,
+        None if args.watch => watch(&c, WatchTarget::Fleet, &args, printer, watch_for).await,
         None => {
             let (sets, daemons) = fetch::fleet(&c, args.all_namespaces).await?;
             let v = fleet_view(&fleet::fleet(&sets, &daemons), &args, printer, false);
@@ -97,10 +106,11 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
 /// `--watch`: one LIST + WATCH per kind, re-render on every change. On a
 /// terminal the screen is redrawn; otherwise each new render follows the
 /// previous one after a blank line (JSON: one document per line).
-async fn watch(c: &Cluster, name: Option<String>, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
-    let mut w = match &name {
-        Some(_) => Watch::statefulset(c),
-        None => Watch::fleet(c, args.all_namespaces),
+pub(crate) async fn watch(c: &Cluster, target: WatchTarget, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
+    let mut w = match &target {
+        WatchTarget::Sts(_) => Watch::statefulset(c),
+        WatchTarget::Ds(_, nodes) => Watch::daemonset(c, *nodes),
+        WatchTarget::Fleet => Watch::fleet(c, args.all_namespaces),
     };
     let deadline = async {
         match watch_for {
@@ -133,12 +143,16 @@ async fn watch(c: &Cluster, name: Option<String>, args: &StatusArgs, printer: &P
         if !w.ready() {
             continue;
         }
-        let view = match &name {
-            Some(n) => {
+        let view = match &target {
+            WatchTarget::Sts(n) => {
                 let snap = w.stores.sts_snapshot(c, n).await?;
                 sts_view(&statefulset::analyze(&snap, &opts, Timestamp::now()), args, printer, compact)
             }
-            None => {
+            WatchTarget::Ds(n, _) => {
+                let snap = w.stores.ds_snapshot(c, n).await?;
+                super::status_ds::ds_view(&snap, args, printer, compact)
+            }
+            WatchTarget::Fleet => {
                 let (sets, daemons) = w.stores.fleet();
                 fleet_view(&fleet::fleet(&sets, &daemons), args, printer, compact)
             }

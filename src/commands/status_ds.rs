@@ -4,41 +4,43 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::status::{View, WatchTarget, fail_on_exit, render_doc};
 use crate::analysis::daemonset::{self, DsViewOptions};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::cluster::Cluster;
-use crate::cluster::fetch_ds::ds_snapshot;
+use crate::cluster::fetch_ds::{can_list_nodes, ds_snapshot};
 use crate::error::Outcome;
+use crate::model::DsSnapshot;
 use crate::render::{self, Printer};
 
-/// Runs `status ds/NAME`.
-pub async fn run(c: &Cluster, name: &str, args: &StatusArgs, printer: &Printer) -> Outcome {
+/// Analyzes and renders one snapshot (`compact`: one JSON line, for watch).
+pub(crate) fn ds_view(snap: &DsSnapshot, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
     let opts = DsViewOptions { node: args.node.clone(), only_problems: args.only_problems };
-    loop {
-        let snap = ds_snapshot(c, name).await?;
-        let rep = daemonset::analyze(&snap, &opts, Timestamp::now());
-        if args.watch {
-            printer.clear();
-        }
-        match args.output {
-            OutputFormat::Json => printer.json(&rep),
-            OutputFormat::Yaml => printer.yaml(&rep),
-            OutputFormat::Table => printer.out(&render::daemonset::ds_table(&rep, false, &printer.style)),
-            OutputFormat::Wide => printer.out(&render::daemonset::ds_table(&rep, true, &printer.style)),
-        }
+    let rep = daemonset::analyze(snap, &opts, Timestamp::now());
+    let mut text = render_doc(&rep, args.output, compact)
+        .unwrap_or_else(|| render::daemonset::ds_table(&rep, args.output == OutputFormat::Wide, &printer.style));
+    if !matches!(args.output, OutputFormat::Json | OutputFormat::Yaml) {
         for n in &rep.notes {
-            printer.note(n);
+            text.push_str(&format!("\nnote: {n}"));
         }
         if let Some(n) = &args.node
             && rep.nodes.is_empty()
             && !args.only_problems
         {
-            printer.note(&format!("node {n} has no row: no such node, or no daemon pod on it"));
+            text.push_str(&format!("\nnote: node {n} has no row: no such node, or no daemon pod on it"));
         }
-        if !args.watch {
-            let worst = rep.findings.iter().map(|f| f.severity).max();
-            return Ok(super::status::fail_on_exit(args.fail_on, worst));
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    View { text, worst: rep.findings.iter().map(|f| f.severity).max() }
+}
+
+/// Runs `status ds/NAME`; with `--watch`, one LIST + WATCH per kind.
+pub async fn run(c: &Cluster, name: &str, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
+    if args.watch {
+        let nodes = can_list_nodes(c).await?;
+        return super::status::watch(c, WatchTarget::Ds(name.to_string(), nodes), args, printer, watch_for).await;
+    }
+    let snap = ds_snapshot(c, name).await?;
+    let view = ds_view(&snap, args, printer, false);
+    printer.out(&view.text);
+    Ok(fail_on_exit(args.fail_on, view.worst))
 }
