@@ -416,7 +416,9 @@ impl Sandbox {
 
     async fn wait_ready(&mut self, client: &Client) -> Result<()> {
         let c = client.clone();
-        self.wait_until("nodes Ready without the not-ready taint", Duration::from_secs(90), || {
+        // kwok initialises nodes at a bounded rate: allow more time for thousands.
+        let nodes_timeout = Duration::from_secs(90 + self.opts.workers as u64 / 10);
+        self.wait_until("nodes Ready without the not-ready taint", nodes_timeout, || {
             let c = c.clone();
             async move {
                 let nodes: Api<Node> = Api::all(c);
