@@ -1,1 +1,737 @@
-//! Canary planning (partitioned rollouts).
+//! Canary planning (partitioned rollouts), controller-semantics B10.
+//!
+//! Pure: plain k8s-openapi objects in, plans and verdicts out; `now` is a
+//! parameter. Indices are `ordinal − start`; `R` = `spec.replicas`; `f` = the
+//! user's partition before the canary (the floor).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::analysis::pod;
+
+/// The annotation on the StatefulSet's metadata holding the canary state.
+pub const STATE_ANNOTATION: &str = "kubectl-sts.io/canary";
+/// kubectl's change-cause annotation.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+/// Default `--steps`: one pod, then half, then all.
+pub const DEFAULT_STEPS: &str = "1,50%,100%";
+
+/// One `--steps` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepSpec {
+    /// A number of pods.
+    Count(u32),
+    /// A percentage of the pods above the floor (rounded up).
+    Percent(u32),
+}
+
+impl std::fmt::Display for StepSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepSpec::Count(n) => write!(f, "{n}"),
+            StepSpec::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// Parses `--steps` ("1,25%,100%"): counts or percentages, increasing,
+/// ending at 100%.
+pub fn parse_steps(s: &str) -> Result<Vec<StepSpec>, String> {
+    let mut out = Vec::new();
+    for raw in s.split(',') {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err(format!("empty entry in --steps {s:?}"));
+        }
+        let spec = if let Some(p) = t.strip_suffix('%') {
+            let v: u32 = p.parse().map_err(|_| format!("invalid percentage {t:?} in --steps"))?;
+            if v == 0 || v > 100 {
+                return Err(format!("percentage {t:?} in --steps must be between 1% and 100%"));
+            }
+            StepSpec::Percent(v)
+        } else {
+            let v: u32 = t.parse().map_err(|_| format!("invalid step {t:?} in --steps (use a pod count or a percentage)"))?;
+            if v == 0 {
+                return Err("a step of 0 pods does nothing".to_string());
+            }
+            StepSpec::Count(v)
+        };
+        out.push(spec);
+    }
+    // Same-kind entries must increase (mixed kinds are checked once resolved).
+    let mut last_c = 0;
+    let mut last_p = 0;
+    for st in &out {
+        match *st {
+            StepSpec::Count(n) => {
+                if n <= last_c {
+                    return Err(format!("--steps must increase: {n} after {last_c}"));
+                }
+                last_c = n;
+            }
+            StepSpec::Percent(p) => {
+                if p <= last_p {
+                    return Err(format!("--steps must increase: {p}% after {last_p}%"));
+                }
+                last_p = p;
+            }
+        }
+    }
+    if out.last() != Some(&StepSpec::Percent(100)) {
+        return Err(format!("--steps {s:?} must end at 100%"));
+    }
+    Ok(out)
+}
+
+/// Resolves the steps against `e` pods above the floor: rounded up, capped at
+/// `e`, equal counts merged. Errors when a resolved count decreases.
+pub fn resolve_steps(specs: &[StepSpec], e: i32) -> Result<Vec<i32>, String> {
+    let mut out: Vec<i32> = Vec::new();
+    for s in specs {
+        let n = match *s {
+            StepSpec::Count(c) => i64::from(c),
+            StepSpec::Percent(p) => (i64::from(e) * i64::from(p) + 99) / 100,
+        };
+        let n = n.min(i64::from(e)).max(1) as i32;
+        if let Some(&last) = out.last() {
+            if n < last {
+                return Err(format!("--steps decrease once resolved against {e} pods ({s} is {n} pods, after {last})"));
+            }
+            if n == last {
+                continue;
+            }
+        }
+        out.push(n);
+    }
+    Ok(out)
+}
+
+/// The partition for `n` updated pods: `max(f, R − n)`.
+pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
+    floor.max(replicas - n)
+}
+
+/// Parses `--soak` / `--timeout` ("30s", "5m", "1h", "500ms", "0", plain seconds).
+pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let bad = || format!("invalid {flag} {s:?} (use e.g. 30s, 5m, 1h)");
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        None => (t, "s"),
+        Some(i) => t.split_at(i),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses repeated `--image CONTAINER=IMAGE`.
+pub fn parse_images(items: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for it in items {
+        let Some((c, i)) = it.split_once('=') else {
+            return Err(format!("--image {it:?} must be CONTAINER=IMAGE"));
+        };
+        if c.trim().is_empty() || i.trim().is_empty() {
+            return Err(format!("--image {it:?} must be CONTAINER=IMAGE"));
+        }
+        if out.iter().any(|(n, _)| n == c) {
+            return Err(format!("--image names container {c:?} twice"));
+        }
+        out.push((c.to_string(), i.to_string()));
+    }
+    Ok(out)
+}
+
+/// The strategic-merge patch of the pod template for `--image` sets; every
+/// named container must exist (containers or initContainers).
+pub fn image_template_patch(sts: &StatefulSet, images: &[(String, String)]) -> Result<Value, String> {
+    let spec = sts.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let names: Vec<&str> = spec.map(|s| s.containers.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
+    let inits: Vec<&str> = spec
+        .and_then(|s| s.init_containers.as_ref())
+        .map(|v| v.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default();
+    let mut containers = Vec::new();
+    let mut init_containers = Vec::new();
+    for (c, img) in images {
+        if names.contains(&c.as_str()) {
+            containers.push(json!({"name": c, "image": img}));
+        } else if inits.contains(&c.as_str()) {
+            init_containers.push(json!({"name": c, "image": img}));
+        } else {
+            let mut all = names.clone();
+            all.extend(inits.iter());
+            return Err(format!("container {c:?} not found in the pod template (containers: {})", all.join(", ")));
+        }
+    }
+    let mut s = serde_json::Map::new();
+    if !containers.is_empty() {
+        s.insert("containers".into(), Value::Array(containers));
+    }
+    if !init_containers.is_empty() {
+        s.insert("initContainers".into(), Value::Array(init_containers));
+    }
+    Ok(json!({ "spec": Value::Object(s) }))
+}
+
+/// Validates a `--patch-file` body (YAML or JSON): a mapping with only
+/// `metadata` and/or `spec`, i.e. a patch of the pod template.
+pub fn parse_template_patch(text: &str) -> Result<Value, String> {
+    let v: Value = serde_yaml::from_str(text).map_err(|e| format!("not valid YAML/JSON: {e}"))?;
+    let Some(m) = v.as_object() else {
+        return Err("must be a mapping (a strategic-merge patch of the pod template)".into());
+    };
+    if m.is_empty() {
+        return Err("the patch is empty".into());
+    }
+    for k in m.keys() {
+        if k != "metadata" && k != "spec" {
+            return Err(format!(
+                "unexpected key {k:?}: the patch applies to the pod template, so only `metadata` and `spec` are allowed"
+            ));
+        }
+    }
+    Ok(v)
+}
+
+/// The canary's state, stored as JSON in [`STATE_ANNOTATION`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryState {
+    /// The revision the canary started from (ControllerRevision name).
+    pub from: String,
+    /// The canary's revision (empty until the controller has observed the change).
+    pub to: String,
+    /// The user's partition before the canary.
+    pub floor: i32,
+    /// `spec.replicas` the steps were resolved against.
+    pub replicas: i32,
+    /// `--steps` as given.
+    pub steps: Vec<StepSpec>,
+    /// Steps resolved to pod counts above the floor.
+    pub counts: Vec<i32>,
+    /// Number of steps completed (0 = none).
+    pub completed: usize,
+    /// `running` or `aborting`.
+    pub phase: String,
+    /// The `from` ControllerRevision's data (a template-replacing patch).
+    pub from_data: Value,
+    /// When the canary started (RFC 3339).
+    pub started: String,
+}
+
+impl CanaryState {
+    /// The state on `sts`, if any (an unreadable annotation is an error).
+    pub fn read(sts: &StatefulSet) -> Option<Result<CanaryState, String>> {
+        let raw = sts.metadata.annotations.as_ref()?.get(STATE_ANNOTATION)?;
+        Some(serde_json::from_str(raw).map_err(|e| format!("the {STATE_ANNOTATION} annotation is not readable: {e}")))
+    }
+
+    /// Pods above the floor.
+    pub fn extent(&self) -> i32 {
+        self.replicas - self.floor
+    }
+
+    /// Partition for step index `i` (0-based).
+    pub fn partition_of(&self, i: usize) -> i32 {
+        let n = self.counts.get(i).copied().unwrap_or(self.extent());
+        partition_for(n, self.replicas, self.floor)
+    }
+
+    /// Re-plans against a new replica count, keeping completed steps.
+    pub fn replan(&mut self, replicas: i32) -> Result<(), String> {
+        self.replicas = replicas;
+        self.counts = resolve_steps(&self.steps, self.extent())?;
+        self.completed = self.completed.min(self.counts.len());
+        Ok(())
+    }
+}
+
+/// What the status view shows about a canary in progress.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryProgress {
+    pub from: String,
+    pub to: String,
+    pub floor: i32,
+    pub replicas: i32,
+    pub steps: Vec<String>,
+    pub counts: Vec<i32>,
+    pub completed: usize,
+    pub phase: String,
+    pub partition: Option<i32>,
+    pub started: String,
+}
+
+/// The canary in progress on `sts`, if any.
+pub fn progress(sts: &StatefulSet) -> Option<CanaryProgress> {
+    let st = CanaryState::read(sts)?.ok()?;
+    Some(CanaryProgress {
+        from: st.from.clone(),
+        to: st.to.clone(),
+        floor: st.floor,
+        replicas: st.replicas,
+        steps: st.steps.iter().map(|s| s.to_string()).collect(),
+        counts: st.counts.clone(),
+        completed: st.completed,
+        phase: st.phase.clone(),
+        partition: partition(sts),
+        started: st.started.clone(),
+    })
+}
+
+/// `spec.updateStrategy.rollingUpdate.partition`, when set.
+pub fn partition(sts: &StatefulSet) -> Option<i32> {
+    sts.spec.as_ref()?.update_strategy.as_ref()?.rolling_update.as_ref()?.partition
+}
+
+/// `spec.replicas` (default 1).
+pub fn replicas(sts: &StatefulSet) -> i32 {
+    sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+/// `spec.ordinals.start` (default 0).
+pub fn start(sts: &StatefulSet) -> i32 {
+    sts.spec.as_ref().and_then(|s| s.ordinals.as_ref()).and_then(|o| o.start).unwrap_or(0)
+}
+
+fn min_ready(sts: &StatefulSet) -> i32 {
+    sts.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
+}
+
+fn observed(sts: &StatefulSet) -> bool {
+    let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+    og >= sts.metadata.generation.unwrap_or(0) && og > 0
+}
+
+/// `status.updateRevision`.
+pub fn update_revision(sts: &StatefulSet) -> Option<&str> {
+    sts.status.as_ref()?.update_revision.as_deref()
+}
+
+/// A pod's `controller-revision-hash` label.
+pub fn pod_revision(p: &Pod) -> Option<&str> {
+    pod::label(p, "controller-revision-hash")
+}
+
+/// The in-range pods of `sts` by index (`ordinal − start`).
+pub fn pods_by_index<'a>(sts: &StatefulSet, pods: &'a [Pod]) -> BTreeMap<i32, &'a Pod> {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let st = start(sts);
+    let r = replicas(sts);
+    let mut m = BTreeMap::new();
+    for p in pods {
+        let Some(pn) = p.metadata.name.as_deref() else { continue };
+        if let Some((parent, ord)) = pod::parent_and_ordinal(pn)
+            && parent == name
+            && ord >= st
+            && ord < st + r
+        {
+            m.insert(ord - st, p);
+        }
+    }
+    m
+}
+
+/// Why a canary cannot start (exit 4), with the fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: String,
+    pub fix: String,
+}
+
+fn refuse(reason: impl Into<String>, fix: impl Into<String>) -> Refusal {
+    Refusal { reason: reason.into(), fix: fix.into() }
+}
+
+/// B10 "settled": checks the StatefulSet can start a canary and returns
+/// `(from, floor)`. `hpa` names an autoscaler targeting it.
+pub fn check_startable(sts: &StatefulSet, pods: &[Pod], hpa: Option<&str>, allow_autoscaler: bool) -> Result<(String, i32), Refusal> {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let spec = sts.spec.clone().unwrap_or_default();
+    let strategy = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate");
+    if strategy == "OnDelete" {
+        return Err(refuse(
+            format!("statefulset {name} uses the OnDelete update strategy: a partition does nothing, the controller never replaces pods"),
+            format!("switch to RollingUpdate first: kubectl patch sts {name} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"),
+        ));
+    }
+    let r = replicas(sts);
+    if r == 0 {
+        return Err(refuse(format!("statefulset {name} has 0 replicas: there is nothing to canary"), format!("scale it up first: kubectl scale sts {name} --replicas=N")));
+    }
+    if let Some(h) = hpa
+        && !allow_autoscaler
+    {
+        return Err(refuse(
+            format!("HorizontalPodAutoscaler {h} targets statefulset {name}: it may change the replicas mid-canary"),
+            "pause the autoscaler, or pass --allow-autoscaler to accept re-planning when replicas change",
+        ));
+    }
+    let status = sts.status.clone().unwrap_or_default();
+    if !observed(sts) {
+        return Err(refuse(
+            format!("statefulset {name} has a spec change the controller has not observed yet (observedGeneration {} < generation {})", status.observed_generation.unwrap_or(0), sts.metadata.generation.unwrap_or(0)),
+            "wait for it to settle (kubectl rollout status sts) and re-run",
+        ));
+    }
+    if status.replicas != r {
+        return Err(refuse(
+            format!("statefulset {name} is scaling: spec.replicas is {r} but {} pods exist", status.replicas),
+            "wait for the scale to finish and re-run",
+        ));
+    }
+    let f = partition(sts).unwrap_or(0).max(0);
+    if f >= r {
+        return Err(refuse(
+            format!("statefulset {name} has partition {f} ≥ replicas {r}: a change is held, or nothing is above the floor"),
+            format!("to adopt a held change, lower the partition below {r} first; to start fresh, set the partition you want as the floor"),
+        ));
+    }
+    let Some(update) = status.update_revision.clone() else {
+        return Err(refuse(format!("statefulset {name} has no status.updateRevision yet"), "wait for the controller and re-run"));
+    };
+    let by_index = pods_by_index(sts, pods);
+    for i in 0..r {
+        let ordinal = i + start(sts);
+        let Some(p) = by_index.get(&i) else {
+            return Err(refuse(format!("pod {name}-{ordinal} does not exist: a rollout or scale is in flight"), "wait for it to settle and re-run"));
+        };
+        if !pod::is_ready(p) || pod::is_terminating(p) {
+            return Err(refuse(
+                format!("pod {name}-{ordinal} is not Ready ({})", pod::display_status(p)),
+                format!("fix it first (kubectl sts status {name}); a canary needs every pod Ready to judge the new revision"),
+            ));
+        }
+        if i >= f && pod_revision(p) != Some(update.as_str()) {
+            return Err(refuse(
+                format!(
+                    "a rollout is in flight: pod {name}-{ordinal} is on {} but the update revision is {update}",
+                    pod_revision(p).unwrap_or("no revision")
+                ),
+                "wait for it to finish (kubectl rollout status sts), or abort it, then re-run",
+            ));
+        }
+    }
+    Ok((update, f))
+}
+
+/// Adopting a change already applied under a hold (partition `p > floor`):
+/// returns `(from, to)` where `from` is the single revision of the pods at
+/// indices `[floor, p)` and `to` is `status.updateRevision`.
+pub fn check_adoptable(sts: &StatefulSet, pods: &[Pod], floor: i32) -> Result<(String, String), Refusal> {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let r = replicas(sts);
+    let p = partition(sts).unwrap_or(0);
+    let status = sts.status.clone().unwrap_or_default();
+    if !observed(sts) {
+        return Err(refuse(format!("statefulset {name} has a spec change the controller has not observed yet"), "wait a moment and re-run"));
+    }
+    if status.replicas != r {
+        return Err(refuse(format!("statefulset {name} is scaling: spec.replicas is {r} but {} pods exist", status.replicas), "wait for the scale to finish and re-run"));
+    }
+    if floor < 0 || floor >= p.min(r) {
+        return Err(refuse(
+            format!("nothing to adopt: the partition is {p} and the floor {floor}; a held change needs floor < partition"),
+            "apply the change with a partition holding it (e.g. partition = replicas), or start one with --image/--patch-file",
+        ));
+    }
+    let Some(to) = status.update_revision.clone() else {
+        return Err(refuse(format!("statefulset {name} has no status.updateRevision yet"), "wait for the controller and re-run"));
+    };
+    let by_index = pods_by_index(sts, pods);
+    let mut held: Vec<String> = Vec::new();
+    for i in 0..r {
+        let ordinal = i + start(sts);
+        let Some(pd) = by_index.get(&i) else {
+            return Err(refuse(format!("pod {name}-{ordinal} does not exist"), "wait for it to settle and re-run"));
+        };
+        if !pod::is_ready(pd) || pod::is_terminating(pd) {
+            return Err(refuse(format!("pod {name}-{ordinal} is not Ready ({})", pod::display_status(pd)), "fix it first; a canary needs every pod Ready"));
+        }
+        let rev = pod_revision(pd).unwrap_or_default().to_string();
+        if i >= floor && i < p && !held.contains(&rev) {
+            held.push(rev);
+        }
+    }
+    match held.as_slice() {
+        [one] if *one != to => Ok((one.clone(), to)),
+        [one] => Err(refuse(
+            format!("no change is held: the pods between the floor and the partition are already on the update revision {one}"),
+            "start a canary with --image or --patch-file",
+        )),
+        _ => Err(refuse(
+            format!("the pods between the floor ({floor}) and the partition ({p}) carry several revisions: {}", held.join(", ")),
+            "settle them on one revision first (or pick another --floor)",
+        )),
+    }
+}
+
+/// Writes the state without touching the spec (adoption), guarded.
+pub fn adopt_patch(resource_version: &str, state: &CanaryState) -> Value {
+    json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default()}}})
+}
+
+/// The start patch: the template change and the hold (partition = R) in one
+/// request guarded by resourceVersion, with the state and change-cause.
+pub fn start_patch(resource_version: &str, template_patch: &Value, replicas: i32, state: &CanaryState, cause: &str) -> Value {
+    json!({
+        "metadata": {
+            "resourceVersion": resource_version,
+            "annotations": {
+                STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default(),
+                CHANGE_CAUSE: cause,
+            }
+        },
+        "spec": {
+            "template": template_patch,
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": replicas}}
+        }
+    })
+}
+
+/// A step patch: partition plus the updated state.
+pub fn step_patch(resource_version: &str, partition: i32, state: &CanaryState, cause: &str) -> Value {
+    json!({
+        "metadata": {
+            "resourceVersion": resource_version,
+            "annotations": {
+                STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default(),
+                CHANGE_CAUSE: cause,
+            }
+        },
+        "spec": {"updateStrategy": {"rollingUpdate": {"partition": partition}}}
+    })
+}
+
+/// The abort patch (B10 abort step 1): the saved `from` data, which replaces
+/// the template as `rollout undo` does, plus partition = floor.
+pub fn abort_patch(resource_version: &str, state: &CanaryState, cause: &str) -> Value {
+    let mut p = state.from_data.clone();
+    if !p.is_object() {
+        p = json!({});
+    }
+    let mut st = state.clone();
+    st.phase = "aborting".into();
+    let extra = json!({
+        "metadata": {
+            "resourceVersion": resource_version,
+            "annotations": {
+                STATE_ANNOTATION: serde_json::to_string(&st).unwrap_or_default(),
+                CHANGE_CAUSE: cause,
+            }
+        },
+        "spec": {"updateStrategy": {"rollingUpdate": {"partition": state.floor}}}
+    });
+    merge(&mut p, &extra);
+    p
+}
+
+/// Removes the state annotation (guarded by resourceVersion).
+pub fn clear_patch(resource_version: &str) -> Value {
+    json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: null}}})
+}
+
+fn merge(a: &mut Value, b: &Value) {
+    match (a, b) {
+        (Value::Object(am), Value::Object(bm)) => {
+            for (k, v) in bm {
+                merge(am.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (a, b) => *a = b.clone(),
+    }
+}
+
+/// One pod's view during a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodView {
+    pub name: String,
+    pub index: i32,
+    pub uid: String,
+    pub revision: String,
+    pub ready: bool,
+    pub restarts: i32,
+}
+
+/// The verdict on a step at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepVerdict {
+    /// Not there yet: `updated` of `want` pods on `to`, `ready` of them Ready.
+    Waiting { updated: usize, ready: usize, want: usize },
+    /// Every index ≥ partition is on `to` and Ready/Available.
+    Healthy,
+    /// A pod on `to` is broken: abort.
+    GateFailed(String),
+    /// Something not the canary's fault: pause.
+    Paused(String),
+}
+
+/// Evaluates a step (B10 "step complete" and "health gate").
+pub fn evaluate_step(sts: &StatefulSet, state: &CanaryState, partition: i32, pods: &[Pod], now: Timestamp) -> (StepVerdict, Vec<PodView>) {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let r = replicas(sts);
+    let views = pod_views(sts, pods);
+    if r != state.replicas {
+        return (StepVerdict::Paused(format!("spec.replicas changed from {} to {r} during the canary", state.replicas)), views);
+    }
+    let by_index = pods_by_index(sts, pods);
+    let st = start(sts);
+    let mr = min_ready(sts);
+    // Health gate over every pod.
+    for (i, p) in &by_index {
+        if pod::is_terminating(p) {
+            continue;
+        }
+        let rev = pod_revision(p).unwrap_or_default();
+        if let Some((c, reason, _)) = pod::container_problem(p)
+            && matches!(reason.as_str(), "CrashLoopBackOff" | "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "CreateContainerConfigError")
+        {
+            let msg = format!("pod {name}-{} ({rev}): container {c} is in {reason}", i + st);
+            if rev == state.to {
+                return (StepVerdict::GateFailed(msg), views);
+            }
+            return (StepVerdict::Paused(format!("{msg}; it is not on the canary's revision")), views);
+        }
+        if *i < partition && rev != state.to && !pod::is_ready(p) {
+            return (
+                StepVerdict::Paused(format!("pod {name}-{} on {rev} is not Ready ({}); it is not on the canary's revision", i + st, pod::display_status(p))),
+                views,
+            );
+        }
+    }
+    if !observed(sts) || update_revision(sts) != Some(state.to.as_str()) {
+        return (StepVerdict::Waiting { updated: 0, ready: 0, want: (r - partition).max(0) as usize }, views);
+    }
+    let mut updated = 0;
+    let mut ready = 0;
+    for i in partition..r {
+        if let Some(p) = by_index.get(&i)
+            && !pod::is_terminating(p)
+            && pod_revision(p) == Some(state.to.as_str())
+        {
+            updated += 1;
+            if pod::is_ready(p) && pod::is_available(p, mr, now) {
+                ready += 1;
+            }
+        }
+    }
+    let want = (r - partition).max(0) as usize;
+    if ready == want {
+        (StepVerdict::Healthy, views)
+    } else {
+        (StepVerdict::Waiting { updated, ready, want }, views)
+    }
+}
+
+/// Every in-range pod, by index.
+pub fn pod_views(sts: &StatefulSet, pods: &[Pod]) -> Vec<PodView> {
+    pods_by_index(sts, pods)
+        .into_iter()
+        .map(|(i, p)| PodView {
+            name: p.metadata.name.clone().unwrap_or_default(),
+            index: i,
+            uid: p.metadata.uid.clone().unwrap_or_default(),
+            revision: pod_revision(p).unwrap_or_default().to_string(),
+            ready: pod::is_ready(p) && !pod::is_terminating(p),
+            restarts: pod::restarts(p),
+        })
+        .collect()
+}
+
+/// What the abort loop should do now (B10 abort steps 2–4).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AbortVerdict {
+    /// The controller has not observed the revert yet.
+    WaitObserved,
+    /// Someone else changed the StatefulSet: stop and report.
+    Foreign(String),
+    /// Delete these pods (highest ordinal first); they are stuck on a bad revision.
+    Delete(Vec<(String, String, String)>),
+    /// Waiting for the controller to bring pods back on `from`.
+    Waiting { on_from_ready: usize, want: usize },
+    /// Every index ≥ floor is on `from` and Ready.
+    Done,
+}
+
+/// Evaluates the abort. `min_generation` is the generation our abort patch produced.
+pub fn evaluate_abort(sts: &StatefulSet, state: &CanaryState, min_generation: i64, pods: &[Pod]) -> AbortVerdict {
+    let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+    let gen_ = sts.metadata.generation.unwrap_or(0);
+    if og < min_generation || og < gen_ {
+        return AbortVerdict::WaitObserved;
+    }
+    let upd = update_revision(sts).unwrap_or_default();
+    if upd != state.from {
+        return AbortVerdict::Foreign(format!("the update revision is {upd}, not {} — someone else changed the StatefulSet", state.from));
+    }
+    let by_index = pods_by_index(sts, pods);
+    let r = replicas(sts);
+    let mut del = Vec::new();
+    let mut good = 0;
+    for i in (state.floor..r).rev() {
+        let Some(p) = by_index.get(&i) else { continue };
+        let on_from = pod_revision(p) == Some(state.from.as_str());
+        let ready = pod::is_ready(p) && !pod::is_terminating(p);
+        if on_from && ready {
+            good += 1;
+        } else if !on_from && !ready && !pod::is_terminating(p) {
+            del.push((
+                p.metadata.name.clone().unwrap_or_default(),
+                p.metadata.uid.clone().unwrap_or_default(),
+                p.metadata.resource_version.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    let want = (r - state.floor).max(0) as usize;
+    if !del.is_empty() {
+        AbortVerdict::Delete(del)
+    } else if good == want {
+        AbortVerdict::Done
+    } else {
+        AbortVerdict::Waiting { on_from_ready: good, want }
+    }
+}
+
+/// Another field manager that owns a field the canary changes, from
+/// `managedFields` (operation Apply only: an applier would fight the canary).
+pub fn foreign_owners(sts: &StatefulSet, containers: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for mf in sts.metadata.managed_fields.iter().flatten() {
+        let mgr = mf.manager.clone().unwrap_or_default();
+        if mgr == "kubectl-sts" || mf.operation.as_deref() != Some("Apply") {
+            continue;
+        }
+        let Some(f) = mf.fields_v1.as_ref().map(|f| &f.0) else { continue };
+        let spec = &f["f:spec"];
+        if !spec["f:updateStrategy"]["f:rollingUpdate"]["f:partition"].is_null() {
+            out.push(format!("{mgr} owns spec.updateStrategy.rollingUpdate.partition"));
+        }
+        for c in containers {
+            let key = format!("k:{{\"name\":\"{c}\"}}");
+            let ts = &spec["f:template"]["f:spec"];
+            if !ts["f:containers"][&key]["f:image"].is_null() || !ts["f:initContainers"][&key]["f:image"].is_null() {
+                out.push(format!("{mgr} owns the image of container {c}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

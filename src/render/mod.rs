@@ -2,6 +2,7 @@
 //! result; errors, hints, notes and progress go to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod canary;
 pub mod fleet;
 pub mod statefulset;
 pub mod style;
