@@ -5,6 +5,7 @@
 //! The plugin runs with a kubeconfig that impersonates a user unique to this
 //! test, so its requests can be told apart in the shared audit log from those
 //! of every other test running at the same time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
