@@ -4,25 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The exit-code table shown at the end of `--help` (checked against
-/// [`crate::error::Exit::TABLE`] by a test).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0    success
-  1    finished with a bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)
-  2    usage error (unknown flag, malformed or conflicting values)
-  3    cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)
-  4    refused for safety before changing anything (unsafe state, or no TTY and no --yes)
-  5    paused: a canary waits for a decision; re-run to resume
-  130  interrupted; the object is left consistent and resumable";
-
 /// Understand and safely operate StatefulSets and DaemonSets.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-sts",
     bin_name = "kubectl sts",
     version,
-    after_help = EXIT_CODES_HELP,
+    after_help = crate::error::exit_codes_help(),
     disable_help_subcommand = true
 )]
 pub struct Cli {
@@ -112,6 +100,9 @@ pub enum Command {
     PrunePvcs(crate::commands::prune_pvcs::PruneArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Answer shell completion requests (cobra's protocol, used by kubectl_complete-sts)
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// `kubectl sts status`.
@@ -170,7 +161,30 @@ pub struct PendingArgs {
 /// `kubectl sts completion`.
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
-    /// The shell
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    /// The shell, or kubectl-helper for the kubectl_complete-sts script that makes `kubectl sts <TAB>` work
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+/// What `kubectl sts completion` prints a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash
+    Bash,
+    /// Zsh
+    Zsh,
+    /// Fish
+    Fish,
+    /// PowerShell
+    Powershell,
+    /// The kubectl_complete-sts script for `kubectl sts <TAB>` (kubectl 1.26+)
+    KubectlHelper,
+}
+
+/// `kubectl sts __complete WORD... CURRENT` (hidden).
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words typed after `kubectl sts`, the last one being completed
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub words: Vec<String>,
 }

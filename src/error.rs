@@ -38,13 +38,22 @@ impl Exit {
     /// Every code with its meaning, in order (for `--help` and the README).
     pub const TABLE: &'static [(u8, &'static str)] = &[
         (0, "success"),
-        (1, "finished with a bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)"),
+        (1, "bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)"),
         (2, "usage error (unknown flag, malformed or conflicting values)"),
         (3, "cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)"),
         (4, "refused for safety before changing anything (unsafe state, or no TTY and no --yes)"),
         (5, "paused: a canary waits for a decision; re-run to resume"),
         (130, "interrupted; the object is left consistent and resumable"),
     ];
+}
+
+/// The exit-code table as shown at the end of `--help`.
+pub fn exit_codes_help() -> String {
+    let mut s = String::from("Exit codes:");
+    for (code, meaning) in Exit::TABLE {
+        s.push_str(&format!("\n  {code:<4} {meaning}"));
+    }
+    s
 }
 
 /// A failure the user sees as `error: <message>` and optionally `hint: <hint>`.

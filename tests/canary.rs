@@ -488,3 +488,22 @@ fn unhealthy_old_pod_pauses_without_abort() {
     assert_eq!(s["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 2);
     assert!(!s["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null(), "state must be kept for resume");
 }
+
+#[test]
+fn status_shows_a_paused_canary() {
+    let (ns, _) = setup("canary-status", &[]);
+    // No TTY, no --auto: the first step runs, then the canary pauses (exit 5).
+    ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--yes", "--soak", "0s"]).expect_code(5);
+    let j = ns.sts(&["status", "web", "-o", "json"]).expect_code(0).json();
+    assert_eq!(j["canary"]["completed"], 0, "steps finished before the one last started: {j}");
+    assert_eq!(j["canary"]["counts"], serde_json::json!([1, 2, 3]));
+    assert_eq!(j["canary"]["partition"], 2);
+    let t = ns.sts(&["status", "web"]).expect_code(0).stdout.clone();
+    let line = t.lines().find(|l| l.starts_with("Canary:")).unwrap_or_else(|| panic!("no Canary line:\n{t}"));
+    assert!(line.contains("step 1/3 (1 pod(s) updated) complete, waiting for the next step"), "{line}");
+    assert!(t.contains(&format!("kubectl sts canary web -n {} --abort", ns.name)), "{t}");
+    // After the abort the status view no longer shows a canary.
+    ns.sts(&["canary", "web", "--abort", "--yes"]).expect_code(1);
+    let j = ns.sts(&["status", "web", "-o", "json"]).expect_code(0).json();
+    assert!(j.get("canary").is_none(), "{j}");
+}

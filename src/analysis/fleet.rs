@@ -117,3 +117,51 @@ pub fn fleet(sets: &[StatefulSet], daemons: &[DaemonSet]) -> Fleet {
     items.sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
     Fleet { api_version: super::statefulset::API_VERSION, kind: "Fleet", items }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sts(spec: serde_json::Value, status: serde_json::Value) -> StatefulSet {
+        serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "ns", "generation": 2}, "spec": spec, "status": status}))
+            .unwrap_or_default()
+    }
+
+    fn base_spec() -> serde_json::Value {
+        json!({"replicas": 3, "selector": {}, "template": {}, "serviceName": "s"})
+    }
+
+    #[test]
+    fn statefulset_verdicts() {
+        let ok = json!({"replicas": 3, "readyReplicas": 3, "updatedReplicas": 3, "availableReplicas": 3, "observedGeneration": 2, "currentRevision": "a", "updateRevision": "a"});
+        assert_eq!(sts_row(&sts(base_spec(), ok.clone())).verdict, "Healthy");
+        let mut not_observed = ok.clone();
+        not_observed["observedGeneration"] = json!(1);
+        assert_eq!(sts_row(&sts(base_spec(), not_observed)).verdict, "Progressing");
+        let mut unready = ok.clone();
+        unready["readyReplicas"] = json!(2);
+        let r = sts_row(&sts(base_spec(), unready));
+        assert_eq!((r.verdict, r.reason.as_str()), ("Degraded", "1 of 3 pods not ready"));
+        let mut rolling = ok.clone();
+        rolling["updatedReplicas"] = json!(1);
+        assert_eq!(sts_row(&sts(base_spec(), rolling.clone())).reason, "rollout: 1 of 3 pods updated");
+        let mut spec = base_spec();
+        spec["updateStrategy"] = json!({"rollingUpdate": {"partition": 2}});
+        rolling["updateRevision"] = json!("b");
+        let r = sts_row(&sts(spec, rolling));
+        assert_eq!((r.verdict, r.reason.as_str()), ("Healthy", "partition 2 holds 2 pods on the old revision"));
+        let mut zero = base_spec();
+        zero["replicas"] = json!(0);
+        assert_eq!(sts_row(&sts(zero, json!({"replicas": 0, "observedGeneration": 2}))).verdict, "ScaledToZero");
+    }
+
+    #[test]
+    fn fleet_is_sorted_and_versioned() {
+        let a = sts(base_spec(), json!({"replicas": 3, "observedGeneration": 2}));
+        let f = fleet(&[a], &[]);
+        assert_eq!(f.api_version, "kubectl-sts/v1");
+        assert_eq!(f.kind, "Fleet");
+        assert_eq!(f.items[0].verdict, "Degraded");
+    }
+}

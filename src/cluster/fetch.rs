@@ -138,6 +138,12 @@ pub(crate) async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -
 
 /// Reads one StatefulSet and everything `status` needs about it.
 pub async fn sts_snapshot(c: &Cluster, name: &str) -> Result<StsSnapshot, Failure> {
+    sts_snapshot_with(c, name, true).await
+}
+
+/// Like [`sts_snapshot`]; PersistentVolumes are read only with `volumes`
+/// (the plain table does not show them).
+pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result<StsSnapshot, Failure> {
     let ns = c.namespace.as_str();
     let all_sets: Vec<StatefulSet> = list(c, Some(ns), &ListParams::default(), "statefulsets.apps").await?;
     let Some(sts) = all_sets.iter().find(|s| s.metadata.name.as_deref() == Some(name)).cloned() else {
@@ -169,7 +175,13 @@ pub async fn sts_snapshot(c: &Cluster, name: &str) -> Result<StsSnapshot, Failur
             }
             read(|| svc_api.get_opt(&svc_name)).await.map_err(|e| classify(e, &svc_op, &c.server))
         },
-        list_cluster_optional::<PersistentVolume>(c, &all, "persistentvolumes", &mut pv_notes, "volume reclaim policies"),
+        async {
+            if volumes {
+                list_cluster_optional::<PersistentVolume>(c, &all, "persistentvolumes", &mut pv_notes, "volume reclaim policies").await
+            } else {
+                Ok(None)
+            }
+        },
     )?;
     notes.extend(pv_notes);
     let mut snap = StsSnapshot {

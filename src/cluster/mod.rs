@@ -9,6 +9,8 @@ pub mod canary;
 pub mod error;
 pub mod fetch;
 pub mod fetch_ds;
+pub mod prune;
+pub mod watch;
 
 use std::time::Duration;
 

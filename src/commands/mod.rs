@@ -16,6 +16,7 @@ pub async fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
     match cli.command {
         Command::Status(args) => status::run(&cli.global, args, printer).await,
         Command::Completion(args) => completion::run(args, printer),
+        Command::Complete(_) => completion::complete(&cli.global, printer).await,
         Command::Canary(args) => canary::run(&cli.global, args, printer).await,
         Command::PrunePvcs(args) => prune_pvcs::run(&cli.global, args, printer).await,
     }

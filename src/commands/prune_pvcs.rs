@@ -1,19 +1,320 @@
-//! `kubectl sts prune-pvcs` (not available yet).
+//! `kubectl sts prune-pvcs [NAME]`: plan → show → `--dry-run` stops →
+//! confirm (TTY) or `--yes` → delete one claim at a time, each after a
+//! final re-read and re-check, with uid + resourceVersion preconditions →
+//! re-read and report loudly if the ordinal came back into range.
 
-use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::cli::GlobalArgs;
+use clap::{Args, ValueEnum};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::cli::{DryRun, DryRunArg, GlobalArgs};
+use crate::cluster::prune::{self as cp, Deleted};
+use crate::cluster::{self, Cluster};
+use crate::commands::confirm::Prompt;
 use crate::error::{Exit, Failure, Outcome};
-use crate::render::Printer;
+use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Options, Verdict};
+use crate::render::{self, Printer};
+
+/// `-o` of prune-pvcs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Tables
+    #[default]
+    Table,
+    /// JSON document (apiVersion kubectl-sts/v1, kind PrunePlan)
+    Json,
+    /// YAML document (same schema as JSON)
+    Yaml,
+}
 
 /// `kubectl sts prune-pvcs`.
 #[derive(Debug, Args)]
+#[command(after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
+scale is in flight, claims the controller deletes itself (retention policy Delete), claims below an HPA's maxReplicas, \
+and claims annotated kubectl-sts.io/prune=never.\n\nExit codes: 0 all planned claims deleted or nothing to do; \
+1 a claim was skipped because it changed, a DELETE failed, or a deleted claim's ordinal came back into range; \
+2 usage; 3 cluster; 4 no terminal and no --yes.")]
 pub struct PruneArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
+    /// Only the claims of this StatefulSet; none: every StatefulSet in the namespace
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Every namespace (only without a NAME)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Also claims of StatefulSets that no longer exist and of removed or renamed
+    /// volumeClaimTemplates (weaker evidence: labels and name shape), listed separately
+    #[arg(long)]
+    pub include_deleted: bool,
+
+    /// Do not protect claims below the maxReplicas of an HPA targeting the StatefulSet
+    #[arg(long)]
+    pub ignore_autoscaler: bool,
+
+    /// Only claims at least this old (e.g. 30m, 12h, 7d)
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+
+    /// Only claims matching this label selector
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Output format of the plan
+    #[arg(short = 'o', long, value_enum, default_value_t = PlanFormat::Table, value_name = "FORMAT")]
+    pub output: PlanFormat,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+
+    /// Delete without asking (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Parses `--older-than` ("90s", "30m", "12h", "7d", plain seconds).
+pub fn parse_age(s: &str) -> Result<i64, Failure> {
+    let bad = || Failure::usage(format!("invalid --older-than {s:?}")).hint("use a duration such as 30m, 12h or 7d");
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 's')) => (&s[..i], 1),
+        Some((i, 'm')) => (&s[..i], 60),
+        Some((i, 'h')) => (&s[..i], 3600),
+        Some((i, 'd')) => (&s[..i], 86400),
+        _ => (s, 1),
+    };
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    if n < 0 {
+        return Err(bad());
+    }
+    n.checked_mul(mult).ok_or_else(bad)
+}
+
+/// The test-only fault point: with `KUBECTL_STS_TEST_FAULT=DIR`, writes
+/// `DIR/<seq>-<point>` (containing the claim) and waits for
+/// `DIR/<seq>-<point>.go`, so a test can act in exactly this window.
+async fn fault(point: &str, claim: &str) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let Some(dir) = std::env::var_os("KUBECTL_STS_TEST_FAULT") else { return };
+    let n = SEQ.fetch_add(1, Ordering::SeqCst);
+    let base = PathBuf::from(dir).join(format!("{n:04}-{point}"));
+    let tmp = base.with_extension("tmp");
+    if std::fs::write(&tmp, claim).is_err() || std::fs::rename(&tmp, &base).is_err() {
+        return;
+    }
+    let go = base.with_extension("go");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !go.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// Runs `prune-pvcs`.
-pub async fn run(_g: &GlobalArgs, _args: PruneArgs, _printer: &Printer) -> Outcome {
-    Err(Failure::new(Exit::Bad, "kubectl sts prune-pvcs is not available yet in this version").into())
+pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome {
+    if args.name.is_some() && args.all_namespaces {
+        return Err(Failure::usage("-A/--all-namespaces cannot be used with a NAME")
+            .hint("drop -A, or pick the namespace with -n")
+            .into());
+    }
+    let older_than = args.older_than.as_deref().map(parse_age).transpose()?;
+    let opts = Options {
+        name: args.name.clone(),
+        include_deleted: args.include_deleted,
+        ignore_autoscaler: args.ignore_autoscaler,
+        older_than,
+    };
+    let c = cluster::connect(g).await?;
+    let ns = (!args.all_namespaces).then(|| c.namespace.clone());
+    let snap = cp::snapshot(&c, ns.as_deref(), args.selector.as_deref()).await?;
+    if let Some(n) = &args.name
+        && !args.include_deleted
+        && !snap.sets.iter().any(|s| s.metadata.name.as_deref() == Some(n.as_str()))
+    {
+        return Err(crate::cluster::fetch::missing(&c, "statefulset", "statefulsets", n).await.into());
+    }
+    let inputs = Inputs {
+        sets: &snap.sets,
+        pods: &snap.pods,
+        claims: &snap.claims,
+        volumes: snap.volumes.as_deref(),
+        hpas: &snap.hpas,
+    };
+    let plan = prune::plan(&inputs, &opts, Timestamp::now());
+    let dry = match args.dry_run.dry_run {
+        Some(DryRun::Client) => Some("client"),
+        Some(DryRun::Server) => Some("server"),
+        None => None,
+    };
+    let mut doc = Document::new(plan, snap.notes.clone(), dry);
+    let table = args.output == PlanFormat::Table;
+    let emit = |doc: &Document| match args.output {
+        PlanFormat::Json => printer.json(doc),
+        PlanFormat::Yaml => printer.yaml(doc),
+        PlanFormat::Table => {}
+    };
+    if table {
+        printer.out(&render::prune::plan_text(&doc.plan, args.all_namespaces, &printer.style));
+    }
+    for n in &doc.notes {
+        printer.note(n);
+    }
+    let planned: Vec<Entry> = doc.plan.deletable().cloned().collect();
+    if planned.is_empty() || dry == Some("client") {
+        emit(&doc);
+        return Ok(Exit::Ok);
+    }
+    fault("after-plan", "").await;
+    // --dry-run=server changes nothing: no confirmation needed.
+    let prompt = if dry == Some("server") { Prompt::AssumeYes } else { Prompt::detect(args.yes) };
+    let chosen = match choose(&planned, prompt) {
+        Ok(c) => c,
+        Err(f) => {
+            emit(&doc);
+            return Err(f.into());
+        }
+    };
+    if chosen.is_empty() {
+        if table {
+            printer.out("Nothing deleted.");
+        }
+        emit(&doc);
+        return Ok(Exit::Ok);
+    }
+    let server_dry = dry == Some("server");
+    let mut done = Vec::new();
+    for e in &chosen {
+        let d = delete_one(&c, e, &opts, server_dry).await;
+        if table {
+            printer.out(&render::prune::done_text(&d, server_dry, &printer.style));
+        }
+        done.push(d);
+    }
+    if table {
+        printer.out(&render::prune::summary_text(&done, &printer.style));
+    }
+    let bad = done.iter().any(Done::is_bad);
+    doc.results = Some(done);
+    emit(&doc);
+    Ok(if bad { Exit::Bad } else { Exit::Ok })
+}
+
+/// All claims with `--yes`; on a terminal, all or a MultiSelect pick;
+/// without either, a refusal (exit 4).
+fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
+    match prompt {
+        Prompt::AssumeYes => Ok(planned.to_vec()),
+        Prompt::Never => Err(prompt
+            .confirm(&format!("delete {} PersistentVolumeClaims", planned.len()))
+            .err()
+            .unwrap_or_else(|| Failure::refused("confirmation needed but there is no terminal"))),
+        Prompt::Interactive => {
+            let items = [
+                format!("Delete all {} claims", planned.len()),
+                "Pick the claims to delete".to_string(),
+                "Cancel".to_string(),
+            ];
+            let pick = dialoguer::Select::new()
+                .with_prompt("Delete these PersistentVolumeClaims?")
+                .items(&items)
+                .default(2)
+                .interact()
+                .map_err(|e| Failure::refused(format!("no confirmation: {e}")))?;
+            match pick {
+                0 => Ok(planned.to_vec()),
+                1 => {
+                    let labels: Vec<String> = planned
+                        .iter()
+                        .map(|e| {
+                            let data = if e.destroys_data { " — deletes its data" } else { "" };
+                            format!("{}/{} ({}){data}", e.namespace, e.claim, e.statefulsets.join(","))
+                        })
+                        .collect();
+                    let idx = dialoguer::MultiSelect::new()
+                        .with_prompt("Space to select, Enter to delete the selected claims")
+                        .items(&labels)
+                        .interact()
+                        .map_err(|e| Failure::refused(format!("no confirmation: {e}")))?;
+                    Ok(idx.into_iter().filter_map(|i| planned.get(i).cloned()).collect())
+                }
+                _ => Ok(Vec::new()),
+            }
+        }
+    }
+}
+
+fn done(e: &Entry, result: Fate, reason: impl Into<String>) -> Done {
+    Done {
+        namespace: e.namespace.clone(),
+        claim: e.claim.clone(),
+        result,
+        reason: reason.into(),
+        volume: e.volume.clone(),
+        destroys_data: e.destroys_data,
+        came_back_in_range: None,
+        mounted_after: Vec::new(),
+    }
+}
+
+/// Re-reads, re-checks every rule, deletes with preconditions, re-reads.
+async fn delete_one(c: &Cluster, e: &Entry, opts: &Options, server_dry: bool) -> Done {
+    fault("before-recheck", &e.claim).await;
+    let fresh = match cp::recheck(c, &e.namespace, &e.claim).await {
+        Ok(f) => f,
+        Err(f) => return done(e, Fate::Failed, format!("re-check failed: {}", f.message)),
+    };
+    let Some(pvc) = fresh.claims.first() else {
+        return done(e, Fate::Skipped, "changed: the claim no longer exists");
+    };
+    if pvc.metadata.uid.as_deref() != Some(e.uid.as_str()) {
+        return done(e, Fate::Skipped, "changed: the claim was recreated (new uid)");
+    }
+    if pvc.metadata.resource_version.as_deref() != Some(e.resource_version.as_str()) {
+        return done(e, Fate::Skipped, "changed since the plan (resourceVersion differs); re-run to re-plan");
+    }
+    let inputs = Inputs { sets: &fresh.sets, pods: &fresh.pods, claims: &fresh.claims, volumes: None, hpas: &fresh.hpas };
+    // The re-check keeps the plan's judgement of age and evidence kind.
+    match prune::assess(pvc, &inputs, opts, Timestamp::now()) {
+        Some(Verdict::Candidate(_)) => {}
+        Some(Verdict::Skipped(now)) => return done(e, Fate::Skipped, format!("changed: {}", now.reason)),
+        None => return done(e, Fate::Skipped, "changed: the claim is no longer left behind (its ordinal is live)"),
+    }
+    fault("before-delete", &e.claim).await;
+    let mut d = match cp::delete_claim(c, &e.namespace, &e.claim, &e.uid, &e.resource_version, server_dry).await {
+        Ok(Deleted::Done) => done(e, Fate::Deleted, ""),
+        Ok(Deleted::Changed(m)) => return done(e, Fate::Skipped, format!("changed: precondition failed: {m}")),
+        Ok(Deleted::Gone) => return done(e, Fate::Skipped, "changed: the claim no longer exists"),
+        Err(f) => return done(e, Fate::Failed, f.message),
+    };
+    fault("after-delete", &e.claim).await;
+    match cp::after_delete(c, &e.namespace).await {
+        Ok((sets, pods)) => {
+            d.came_back_in_range = prune::back_in_range(e, &sets);
+            d.mounted_after = prune::mounted_by(e, &pods);
+        }
+        Err(f) => {
+            d.came_back_in_range = Some(format!("could not re-read after the delete ({}); check the StatefulSet", f.message));
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_than_durations() {
+        assert_eq!(parse_age("90s").ok(), Some(90));
+        assert_eq!(parse_age("30m").ok(), Some(1800));
+        assert_eq!(parse_age("12h").ok(), Some(43200));
+        assert_eq!(parse_age("7d").ok(), Some(604800));
+        assert_eq!(parse_age("42").ok(), Some(42));
+        assert!(parse_age("soon").is_err());
+        assert!(parse_age("-1h").is_err());
+        assert!(parse_age("").is_err());
+        assert!(parse_age("99999999999999999d").is_err());
+    }
 }

@@ -1,14 +1,20 @@
 //! `kubectl sts status [TYPE/]NAME`.
 
+use std::time::Duration;
+
 use k8s_openapi::jiff::Timestamp;
 
 use crate::analysis::finding::Severity;
 use crate::analysis::{fleet, statefulset};
 use crate::cli::{FailOn, GlobalArgs, OutputFormat, StatusArgs};
-use crate::cluster::{self, fetch};
+use crate::cluster::watch::Watch;
+use crate::cluster::{self, Cluster, fetch};
 use crate::error::{Exit, Failure, Outcome};
 use crate::render::{self, Printer};
 use crate::target::{self, Kind};
+
+/// Hidden: stop `--watch` after this duration (e.g. `30s`), for scripts and tests.
+pub const WATCH_FOR_ENV: &str = "KUBECTL_STS_WATCH_FOR";
 
 /// Exit code for `--fail-on` given the worst severity found.
 pub fn fail_on_exit(fail_on: Option<FailOn>, worst: Option<Severity>) -> Exit {
@@ -16,6 +22,42 @@ pub fn fail_on_exit(fail_on: Option<FailOn>, worst: Option<Severity>) -> Exit {
         (Some(FailOn::Warning), Some(s)) if s >= Severity::Warning => Exit::Bad,
         (Some(FailOn::Error), Some(Severity::Error)) => Exit::Bad,
         _ => Exit::Ok,
+    }
+}
+
+/// One rendered view: the text (or JSON/YAML) and its worst severity.
+struct View {
+    text: String,
+    worst: Option<Severity>,
+}
+
+fn fleet_view(f: &fleet::Fleet, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
+    let text = render_doc(f, args.output, compact).unwrap_or_else(|| render::fleet::fleet_table(f, args.all_namespaces, &printer.style));
+    let worst = f
+        .items
+        .iter()
+        .map(|r| match r.verdict {
+            "Degraded" => Severity::Error,
+            "Progressing" => Severity::Warning,
+            _ => Severity::Info,
+        })
+        .max();
+    View { text, worst }
+}
+
+fn sts_view(rep: &statefulset::StsReport, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
+    let text = render_doc(rep, args.output, compact)
+        .unwrap_or_else(|| render::statefulset::sts_table(rep, args.output == OutputFormat::Wide, &printer.style));
+    View { text, worst: rep.findings.iter().map(|f| f.severity).max() }
+}
+
+/// JSON (pretty, or one line in watch mode) or YAML; `None` for tables.
+fn render_doc<T: serde::Serialize>(v: &T, o: OutputFormat, compact: bool) -> Option<String> {
+    match o {
+        OutputFormat::Json if compact => serde_json::to_string(v).ok(),
+        OutputFormat::Json => serde_json::to_string_pretty(v).ok(),
+        OutputFormat::Yaml => serde_yaml::to_string(v).ok().map(|y| if compact { format!("---\n{y}") } else { y }),
+        _ => None,
     }
 }
 
@@ -27,38 +69,93 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
             .hint("drop -A, or pick the namespace with -n")
             .into());
     }
+    let watch_for = match std::env::var(WATCH_FOR_ENV) {
+        Ok(v) if args.watch => cluster::parse_timeout(&v)?,
+        _ => None,
+    };
     let c = cluster::connect(g).await?;
     match target {
+        Some(t) if t.kind != Kind::StatefulSet => super::status_ds::run(&c, &t.name, &args, printer).await,
+        _ if args.watch => watch(&c, target.map(|t| t.name), &args, printer, watch_for).await,
         None => {
             let (sets, daemons) = fetch::fleet(&c, args.all_namespaces).await?;
-            let f = fleet::fleet(&sets, &daemons);
-            match args.output {
-                OutputFormat::Json => printer.json(&f),
-                OutputFormat::Yaml => printer.yaml(&f),
-                OutputFormat::Table | OutputFormat::Wide => {
-                    printer.out(&render::fleet::fleet_table(&f, args.all_namespaces, &printer.style))
-                }
-            }
-            let worst = f.items.iter().map(|r| match r.verdict {
-                "Degraded" => Severity::Error,
-                "Progressing" => Severity::Warning,
-                _ => Severity::Info,
-            }).max();
-            Ok(fail_on_exit(args.fail_on, worst))
+            let v = fleet_view(&fleet::fleet(&sets, &daemons), &args, printer, false);
+            printer.out(&v.text);
+            Ok(fail_on_exit(args.fail_on, v.worst))
         }
-        Some(t) if t.kind == Kind::StatefulSet => {
-            let snap = fetch::sts_snapshot(&c, &t.name).await?;
+        Some(t) => {
+            let snap = fetch::sts_snapshot_with(&c, &t.name, args.output != OutputFormat::Table).await?;
             let opts = statefulset::ViewOptions { cluster_domain: args.cluster_domain.clone() };
             let rep = statefulset::analyze(&snap, &opts, Timestamp::now());
-            match args.output {
-                OutputFormat::Json => printer.json(&rep),
-                OutputFormat::Yaml => printer.yaml(&rep),
-                OutputFormat::Table => printer.out(&render::statefulset::sts_table(&rep, false, &printer.style)),
-                OutputFormat::Wide => printer.out(&render::statefulset::sts_table(&rep, true, &printer.style)),
-            }
-            let worst = rep.findings.iter().map(|f| f.severity).max();
-            Ok(fail_on_exit(args.fail_on, worst))
+            let v = sts_view(&rep, &args, printer, false);
+            printer.out(&v.text);
+            Ok(fail_on_exit(args.fail_on, v.worst))
         }
-        Some(t) => super::status_ds::run(&c, &t.name, &args, printer).await,
     }
+}
+
+/// `--watch`: one LIST + WATCH per kind, re-render on every change. On a
+/// terminal the screen is redrawn; otherwise each new render follows the
+/// previous one after a blank line (JSON: one document per line).
+async fn watch(c: &Cluster, name: Option<String>, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
+    let mut w = match &name {
+        Some(_) => Watch::statefulset(c),
+        None => Watch::fleet(c, args.all_namespaces),
+    };
+    let deadline = async {
+        match watch_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    let opts = statefulset::ViewOptions { cluster_domain: args.cluster_domain.clone() };
+    let compact = matches!(args.output, OutputFormat::Json | OutputFormat::Yaml);
+    let mut last: Option<String> = None;
+    let mut worst = None;
+    let mut reported_error = false;
+    loop {
+        let change = tokio::select! {
+            _ = &mut deadline => break,
+            c = w.next(Duration::from_millis(200)) => c,
+        };
+        match change {
+            None => break,
+            Some(Err(e)) => {
+                if !reported_error {
+                    printer.note(&format!("watch interrupted, retrying: {e}"));
+                    reported_error = true;
+                }
+                continue;
+            }
+            Some(Ok(())) => reported_error = false,
+        }
+        if !w.ready() {
+            continue;
+        }
+        let view = match &name {
+            Some(n) => {
+                let snap = w.stores.sts_snapshot(c, n).await?;
+                sts_view(&statefulset::analyze(&snap, &opts, Timestamp::now()), args, printer, compact)
+            }
+            None => {
+                let (sets, daemons) = w.stores.fleet();
+                fleet_view(&fleet::fleet(&sets, &daemons), args, printer, compact)
+            }
+        };
+        if last.as_deref() == Some(view.text.as_str()) {
+            continue;
+        }
+        if !compact {
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                printer.clear();
+            } else if last.is_some() {
+                printer.out("");
+            }
+        }
+        printer.out(&view.text);
+        worst = view.worst;
+        last = Some(view.text);
+    }
+    Ok(fail_on_exit(args.fail_on, worst))
 }

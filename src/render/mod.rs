@@ -4,6 +4,7 @@
 
 pub mod canary;
 pub mod fleet;
+pub mod prune;
 pub mod statefulset;
 pub mod style;
 

@@ -142,6 +142,35 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         h.pvc_retention_when_scaled
     ));
 
+    if let Some(c) = &rep.canary {
+        let total = c.counts.len();
+        // `completed` counts the steps finished before the one last started.
+        let step = (c.completed + 1).min(total);
+        let n = c.counts.get(step.saturating_sub(1)).copied().unwrap_or(0);
+        let part = h.partition.unwrap_or(0);
+        let above: Vec<_> = rep.ordinals.iter().filter(|r| r.ordinal - h.ordinals_start >= part).collect();
+        let settled = !above.is_empty() && above.iter().all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
+        let state = if c.phase == "aborting" {
+            st.red("aborting")
+        } else if settled && step == total && part == c.floor {
+            st.green("complete")
+        } else if settled {
+            st.green("complete, waiting for the next step")
+        } else {
+            st.yellow("in progress")
+        };
+        out.push_str(&format!(
+            "{}     {} -> {}: step {step}/{total} ({n} pod(s) updated) {state}; floor {}\n            resume: kubectl sts canary {} -n {} | roll back: kubectl sts canary {} -n {} --abort\n\n",
+            st.cyan("Canary:"),
+            c.from,
+            c.to,
+            c.floor,
+            rep.name,
+            rep.namespace,
+            rep.name,
+            rep.namespace
+        ));
+    }
     let mut headers: Vec<String> = ["ORDINAL", "POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE"].map(String::from).to_vec();
     if wide {
         headers.push("IP".into());
@@ -151,26 +180,40 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         headers.push(if wide { format!("PVC {t} (CLASS PV RECLAIM)") } else { format!("PVC {t}") });
     }
     headers.push("DNS".into());
-    let mut t = plain_table(headers.clone());
+    let mut t = plain_table(headers);
     let partition = h.partition.unwrap_or(0);
+    // Separator lines go between table lines (not into a column, which
+    // would widen it): (index of the data row they precede, text).
+    let mut seps: Vec<(usize, String)> = Vec::new();
+    let mut n = 0;
     for r in &rep.ordinals {
         if partition > 0 && r.ordinal - h.ordinals_start == partition {
-            let mut sep = vec![String::new(); headers.len()];
-            sep[1] = st.cyan(&format!("-- partition {partition}: ordinals >= {} get the update revision --", h.ordinals_start + partition));
-            t.add_row(sep);
+            seps.push((n, st.cyan(&format!("-- partition {partition}: ordinals >= {} get the update revision --", h.ordinals_start + partition))));
         }
         t.add_row(row_cells(r, rep, wide, st));
+        n += 1;
     }
     if !rep.out_of_range.is_empty() {
-        let mut sep = vec![String::new(); headers.len()];
-        sep[1] = st.dim(&format!("-- out of range (live ordinals {}..{}) --", h.ordinals_start, h.ordinals_start + h.replicas - 1));
-        t.add_row(sep);
+        let live = if h.replicas > 0 {
+            format!("live ordinals {}..{}", h.ordinals_start, h.ordinals_start + h.replicas - 1)
+        } else {
+            "no live ordinals: replicas 0".to_string()
+        };
+        seps.push((n, st.dim(&format!("-- out of range ({live}) --"))));
         for r in &rep.out_of_range {
             t.add_row(row_cells(r, rep, wide, st));
         }
     }
-    out.push_str(&table_text(&mut t));
-    out.push('\n');
+    let text = table_text(&mut t);
+    for (i, line) in text.lines().enumerate() {
+        // Line 0 is the header; data row k is line k+1.
+        for (_, sep) in seps.iter().filter(|(row, _)| i > 0 && *row + 1 == i) {
+            out.push_str(sep);
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
     if !rep.stray_claims.is_empty() {
         out.push_str("\nClaims of removed or renamed volumeClaimTemplates:\n");
         for c in &rep.stray_claims {

@@ -118,6 +118,9 @@ pub struct StsReport {
     pub findings: Vec<Finding>,
     /// What could not be checked.
     pub notes: Vec<String>,
+    /// A `kubectl sts canary` in progress (its state annotation), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::ops::canary::CanaryProgress>,
 }
 
 /// Options that change the view but not the facts.
@@ -342,9 +345,13 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         stray_claims,
         findings: Vec::new(),
         notes: s.notes.clone(),
+        canary: crate::ops::canary::progress(sts),
     };
     let mut findings = checks::run_all(s, &report, now);
     finding::sort(&mut findings);
     report.findings = findings;
     report
 }
+
+#[cfg(test)]
+mod tests;
