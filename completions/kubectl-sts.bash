@@ -279,7 +279,7 @@ _kubectl__sts() {
             return 0
             ;;
         kubectl__sts__subcmd__status)
-            opts="-A -o -w -n -h --all-namespaces --output --watch --fail-on --cluster-domain --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
+            opts="-A -o -w -n -h --all-namespaces --output --watch --fail-on --cluster-domain --node --only-problems --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +298,10 @@ _kubectl__sts() {
                     return 0
                     ;;
                 --cluster-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

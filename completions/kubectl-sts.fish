@@ -46,6 +46,7 @@ yaml\t'YAML document (same schema as JSON)'"
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l fail-on -d 'Exit 1 when findings at or above this level exist' -r -f -a "warning\t'Exit 1 when any warning or error is found'
 error\t'Exit 1 when any error is found'"
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l cluster-domain -d 'Cluster DNS domain used for the pods\' stable names' -r
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l node -d 'Show only this node (DaemonSets)' -r
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, several paths merged, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -57,6 +58,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -s A -l all-namespaces -d 'List sets in every namespace (only without a NAME)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -s w -l watch -d 'Keep watching and re-render on every change'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -l only-problems -d 'Show only nodes and findings with a problem (DaemonSets)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l image -d 'Change a container\'s image, CONTAINER=IMAGE (repeatable), like kubectl set image' -r
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l patch-file -d 'A strategic-merge patch of the pod template (YAML or JSON)' -r -F

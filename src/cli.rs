@@ -131,6 +131,14 @@ pub struct StatusArgs {
     /// Cluster DNS domain used for the pods' stable names
     #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
     pub cluster_domain: String,
+
+    /// Show only this node (DaemonSets)
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+
+    /// Show only nodes and findings with a problem (DaemonSets)
+    #[arg(long)]
+    pub only_problems: bool,
 }
 
 /// `--dry-run` (client side) or `--dry-run=server`.

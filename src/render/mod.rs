@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod canary;
+pub mod daemonset;
 pub mod fleet;
 pub mod prune;
 pub mod statefulset;

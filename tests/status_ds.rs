@@ -1,0 +1,295 @@
+//! `kubectl sts status ds/NAME` against the sandbox, on the test's own kwok
+//! nodes (each tainted `kubectl-sts.test/<ns>:NoSchedule` and labelled
+//! `kubectl-sts.test/ns=<ns>`; every DaemonSet here selects and tolerates
+//! exactly that, so nothing lands on shared nodes).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Ns, kubectl, kubectl_stdin, wait_until};
+use serde_json::{Value, json};
+
+
+/// Runs the plugin in the namespace: the binary named by `STS_TEST_BIN` when
+/// set (to test one build while the cargo target dir is shared), else the
+/// one cargo built for this test.
+fn sts_in(ns: &str, args: &[&str], envs: &[(&str, &str)]) -> common::Run {
+    let mut a: Vec<&str> = args.to_vec();
+    a.extend_from_slice(&["-n", ns]);
+    match std::env::var("STS_TEST_BIN") {
+        Ok(bin) => {
+            let mut cmd = std::process::Command::new(bin);
+            cmd.env("KUBECONFIG", &common::env().kubeconfig).env_remove("NO_COLOR");
+            for (k, v) in envs {
+                cmd.env(k, v);
+            }
+            let o = cmd.args(&a).stdin(std::process::Stdio::null()).output().expect("STS_TEST_BIN runs");
+            let r = common::Run {
+                code: o.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            };
+            assert!(!r.stderr.contains("panicked"), "kubectl-sts panicked:\n{}", r.stderr);
+            r
+        }
+        Err(_) => common::sts_with(&a, envs),
+    }
+}
+
+struct Nodes(Vec<String>);
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        let mut a = vec!["delete", "node", "--wait=false", "--ignore-not-found"];
+        a.extend(self.0.iter().map(String::as_str));
+        let _ = kubectl(&a);
+    }
+}
+
+/// Creates kwok nodes `<ns>-<suffix>` with extra labels and taints; waits until Ready.
+fn make_nodes(ns: &Ns, specs: &[(&str, Value, Value)]) -> Nodes {
+    let mut items = Vec::new();
+    let mut names = Vec::new();
+    for (suffix, labels, taints) in specs {
+        let name = format!("{}-{suffix}", ns.name);
+        let mut l = json!({"kubernetes.io/hostname": name, "type": "kwok", "kubectl-sts.test/ns": ns.name});
+        for (k, v) in labels.as_object().unwrap() {
+            l[k] = v.clone();
+        }
+        let mut t = vec![json!({"key": format!("kubectl-sts.test/{}", ns.name), "effect": "NoSchedule"})];
+        t.extend(taints.as_array().unwrap().iter().cloned());
+        let res = json!({"cpu": "32", "memory": "256Gi", "pods": "110"});
+        items.push(json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": l, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}},
+            "spec": {"taints": t}, "status": {"capacity": res, "allocatable": res}}));
+        names.push(name);
+    }
+    kubectl_stdin(&["create", "--validate=false", "-f", "-"], &json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()).expect_code(0);
+    let guard = Nodes(names.clone());
+    for n in &names {
+        wait_until(&format!("node {n} Ready"), Duration::from_secs(60), || {
+            let v = kubectl(&["get", "node", n, "-o", "json"]).json();
+            v["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+                && !v["spec"]["taints"].as_array().is_some_and(|ts| ts.iter().any(|t| t["key"] == "node.kubernetes.io/not-ready"))
+        });
+    }
+    guard
+}
+
+/// A DaemonSet pinned to the test's nodes.
+fn ds_yaml(ns: &Ns, name: &str, image: &str, extra_selector: Value, extra_tolerations: Value) -> String {
+    let mut sel = json!({"kubectl-sts.test/ns": ns.name});
+    for (k, v) in extra_selector.as_object().unwrap() {
+        sel[k] = v.clone();
+    }
+    let mut tols = vec![json!({"key": format!("kubectl-sts.test/{}", ns.name), "operator": "Exists", "effect": "NoSchedule"})];
+    tols.extend(extra_tolerations.as_array().unwrap().iter().cloned());
+    json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
+        "spec": {"selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"nodeSelector": sel, "tolerations": tols, "terminationGracePeriodSeconds": 0,
+                    "containers": [{"name": "main", "image": image}]}}}})
+    .to_string()
+}
+
+/// Waits until the DaemonSet is settled (observedGeneration == generation,
+/// status identical on two reads) and `check(status)` holds.
+fn wait_ds(ns: &Ns, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    let mut out = Value::Null;
+    wait_until(&format!("daemonset {name}: {what}"), Duration::from_secs(120), || {
+        let d = ns.get("daemonset", name);
+        let ok = d["status"]["observedGeneration"] == d["metadata"]["generation"] && d["status"] == last && check(&d["status"]);
+        last = d["status"].clone();
+        out = d;
+        ok
+    });
+    out
+}
+
+fn row<'a>(j: &'a Value, node: &str) -> &'a Value {
+    j["nodes"].as_array().unwrap().iter().find(|r| r["node"] == node).unwrap_or_else(|| panic!("no row for {node} in {j}"))
+}
+
+fn table_line<'a>(out: &'a str, node: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(&format!("{node} "))).unwrap_or_else(|| panic!("no line for {node}:\n{out}"))
+}
+
+#[test]
+fn taints_selectors_and_node_changes_explained_per_node() {
+    let ns = Ns::new("ds-placement");
+    let cp = format!("{}-cp", ns.name);
+    let w1 = format!("{}-w1", ns.name);
+    let w2 = format!("{}-w2", ns.name);
+    let _nodes = make_nodes(&ns, &[
+        ("cp", json!({"node-role.kubernetes.io/control-plane": ""}), json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])),
+        ("w1", json!({"disk": "ssd"}), json!([])),
+        ("w2", json!({}), json!([])),
+    ]);
+    ns.apply(&ds_yaml(&ns, "log-collector", "registry.k8s.io/pause:3.10", json!({}), json!([])));
+    ns.apply(&ds_yaml(&ns, "node-exporter", "registry.k8s.io/pause:3.10", json!({}),
+        json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}])));
+    ns.apply(&ds_yaml(&ns, "node-monitor", "registry.k8s.io/pause:3.10", json!({"disk": "ssd"}), json!([])));
+    wait_ds(&ns, "log-collector", "2 ready", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
+    wait_ds(&ns, "node-exporter", "3 ready", |s| s["desiredNumberScheduled"] == 3 && s["numberReady"] == 3);
+    wait_ds(&ns, "node-monitor", "1 ready", |s| s["desiredNumberScheduled"] == 1 && s["numberReady"] == 1);
+
+    // log-collector: missing from the control-plane-like node, intended
+    let r = sts_in(&ns.name, &["status", "ds/log-collector"], &[]);
+    r.expect_code(0);
+    let l = table_line(&r.stdout, &cp);
+    assert!(l.contains("no") && l.contains("Excluded") && l.contains("taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated"), "{l}");
+    for w in [&w1, &w2] {
+        let l = table_line(&r.stdout, w);
+        assert!(l.contains("yes") && l.contains("Running") && l.contains("log-collector-"), "{l}");
+    }
+    assert!(r.stdout.contains("− 1 tainted node-role.kubernetes.io/control-plane:NoSchedule"), "{}", r.stdout);
+    assert!(r.stdout.contains("DESIRED 2 = "), "{}", r.stdout);
+    assert!(r.stdout.contains("(intended)"), "{}", r.stdout);
+    assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
+    assert_eq!(j["apiVersion"], "kubectl-sts/v1");
+    assert_eq!(j["kind"], "DaemonSetStatus");
+    assert_eq!(j["counts"]["desired"], 2);
+    assert_eq!(j["counts"]["current"], 2);
+    assert_eq!(row(&j, &cp)["shouldRun"], false);
+    assert_eq!(row(&j, &cp)["shouldContinueRunning"], true);
+    assert_eq!(row(&j, &cp)["blockers"][0], json!({"kind": "taint", "key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}));
+    assert_eq!(row(&j, &w1)["verdict"], "Running");
+
+    // node-exporter: present on the control-plane-like node thanks to its toleration
+    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--node", &cp], &[]).expect_code(0).json();
+    assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(row(&j, &cp)["shouldRun"], true);
+    assert_eq!(row(&j, &cp)["verdict"], "Running");
+    assert!(row(&j, &cp)["pod"]["name"].as_str().unwrap().starts_with("node-exporter-"));
+
+    // node-monitor: only on disk=ssd; w2 names the failing selector and the fix
+    let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[]).expect_code(0).stdout.clone();
+    assert!(table_line(&r, &w1).contains("Running"), "{r}");
+    assert!(table_line(&r, &w2).contains("nodeSelector disk=ssd: label missing"), "{r}");
+    assert!(r.contains("excluded, without disk=ssd") && r.contains(" disk=ssd --overwrite"), "{r}");
+    kubectl(&["label", "node", &w2, "disk=ssd"]).expect_code(0);
+    wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
+    assert_eq!(row(&j, &w2)["verdict"], "Running");
+    assert_eq!(row(&j, &w2)["shouldRun"], true);
+    kubectl(&["label", "node", &w2, "disk-"]).expect_code(0);
+    wait_ds(&ns, "node-monitor", "back to 1 after unlabelling", |s| s["desiredNumberScheduled"] == 1 && s["currentNumberScheduled"] == 1 && s["numberMisscheduled"] == 0);
+    common::wait_until("node-monitor pod gone from w2", Duration::from_secs(60), || {
+        let v = ns.kubectl(&["get", "pods", "-l", "app=node-monitor", "-o", "json"]).json();
+        v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
+    });
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
+    assert_eq!(row(&j, &w2)["verdict"], "Excluded");
+    assert!(row(&j, &w2)["pod"].is_null());
+
+    // NoExecute taint on w2: log-collector's pod is removed, the row says why
+    kubectl(&["taint", "node", &w2, "fz/evict=yes:NoExecute"]).expect_code(0);
+    wait_ds(&ns, "log-collector", "1 desired after NoExecute", |s| s["desiredNumberScheduled"] == 1 && s["currentNumberScheduled"] == 1 && s["numberMisscheduled"] == 0);
+    common::wait_until("log-collector pod gone from w2", Duration::from_secs(60), || {
+        let v = ns.kubectl(&["get", "pods", "-l", "app=log-collector", "-o", "json"]).json();
+        v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
+    });
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
+    let r2 = row(&j, &w2);
+    assert_eq!(r2["shouldRun"], false);
+    assert_eq!(r2["shouldContinueRunning"], false);
+    assert_eq!(r2["blockers"][0]["key"], "fz/evict");
+    assert_eq!(r2["blockers"][0]["effect"], "NoExecute");
+    let t = sts_in(&ns.name, &["status", "ds/log-collector"], &[]).expect_code(0).stdout.clone();
+    assert!(t.contains("add to spec.template.spec: tolerations: [{key: fz/evict, operator: Equal, value: \"yes\", effect: NoExecute}]"), "{t}");
+
+    // a NoSchedule taint keeps node-exporter's pod but counts it misscheduled
+    kubectl(&["taint", "node", &w1, "fz/drain=now:NoSchedule"]).expect_code(0);
+    // (the 1.36 controller may not re-sync on a taint-only node change, so
+    // its numberMisscheduled can lag; the verdict comes from the node itself)
+    wait_until("w1 tainted", Duration::from_secs(30), || {
+        kubectl(&["get", "node", &w1, "-o", "json"]).json()["spec"]["taints"].as_array().unwrap().iter().any(|t| t["key"] == "fz/drain")
+    });
+    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--only-problems"], &[]).expect_code(0).json();
+    assert_eq!(j["nodes"].as_array().unwrap().len(), 1, "only w1 has a problem (w2 excluded, pod gone): {j}");
+    let m = row(&j, &w1);
+    assert_eq!(m["verdict"], "Misscheduled");
+    assert!(m["cause"].as_str().unwrap().contains("kept because no NoExecute taint evicts it"), "{m}");
+    let r = sts_in(&ns.name, &["status", "ds/node-exporter", "--fail-on", "warning"], &[]);
+    r.expect_code(1);
+    assert!(r.stdout.contains(&format!("{w1}: taint fz/drain=now:NoSchedule not tolerated")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.starts_with("MISSCHEDULED ")), "{}", r.stdout);
+}
+
+#[test]
+fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
+    let ns = Ns::new("ds-unready");
+    let names: Vec<String> = (0..3).map(|i| format!("{}-n{i}", ns.name)).collect();
+    let _nodes = make_nodes(&ns, &[("n0", json!({}), json!([])), ("n1", json!({}), json!([])), ("n2", json!({}), json!([]))]);
+    ns.apply(&ds_yaml(&ns, "crashy", "example.invalid/crash-loop:1", json!({}), json!([])));
+    ns.apply(&ds_yaml(&ns, "pully", "example.invalid/image-pull-backoff:1", json!({}), json!([])));
+    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({}), json!([])));
+    wait_ds(&ns, "agent", "3 ready", |s| s["numberReady"] == 3 && s["updatedNumberScheduled"] == 3);
+    wait_until("crashy pods in CrashLoopBackOff", Duration::from_secs(90), || {
+        let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).json();
+        j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "CrashLoopBackOff")
+    });
+    let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).expect_code(0).json();
+    for n in &names {
+        let r = row(&j, n);
+        assert_eq!(r["verdict"], "NotReady");
+        assert!(r["cause"].as_str().unwrap().contains("container main CrashLoopBackOff after 5 restarts"), "{r}");
+    }
+    let r = sts_in(&ns.name, &["status", "ds/crashy", "--fail-on", "error"], &[]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("READY 0: 3 pods not Ready"), "{}", r.stdout);
+
+    wait_until("pully pods in ImagePullBackOff", Duration::from_secs(90), || {
+        let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json"], &[]).json();
+        j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "ImagePullBackOff")
+    });
+    let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json", "--node", &names[1]], &[]).expect_code(0).json();
+    assert!(row(&j, &names[1])["cause"].as_str().unwrap().contains("ImagePullBackOff: image example.invalid/image-pull-backoff:1 cannot be pulled"), "{j}");
+
+    // rollout to an image that never becomes Ready: stuck on maxUnavailable=1
+    let before = ns.get("daemonset", "agent");
+    ns.kubectl(&["set", "image", "ds/agent", "main=example.invalid/not-ready:1"]).expect_code(0);
+    wait_ds(&ns, "agent", "1 updated, 2 ready", |s| {
+        s["updatedNumberScheduled"] == 1 && s["numberReady"] == 2 && s["observedGeneration"].as_i64() > before["metadata"]["generation"].as_i64()
+    });
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[]).expect_code(0).json();
+    assert_eq!(j["rollout"]["maxUnavailable"], 1);
+    assert_eq!(j["rollout"]["updated"], 1);
+    assert_eq!(j["rollout"]["oldNodes"].as_array().unwrap().len(), 2, "{j}");
+    let stuck = j["rollout"]["stuck"].as_str().unwrap();
+    let new_node = j["nodes"].as_array().unwrap().iter().find(|r| r["pod"]["updated"] == true).unwrap()["node"].as_str().unwrap().to_string();
+    assert_eq!(stuck, format!("1/3 updated: 2 node(s) wait because 1 unavailable pod(s) ({new_node}) use the whole maxUnavailable=1 budget"));
+    assert!(row(&j, &new_node)["cause"].as_str().unwrap().contains("readiness failing"), "{j}");
+    let hash = j["rollout"]["currentHash"].as_str().unwrap();
+    assert_eq!(row(&j, &new_node)["pod"]["revision"], hash);
+    let t = sts_in(&ns.name, &["status", "ds/agent"], &[]);
+    t.expect_code(0);
+    assert!(t.stdout.contains("(old)"), "{}", t.stdout);
+    sts_in(&ns.name, &["status", "ds/agent", "--fail-on", "warning"], &[]).expect_code(1);
+}
+
+#[test]
+fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
+    let ns = Ns::new("ds-rbac");
+    let _nodes = make_nodes(&ns, &[("n0", json!({}), json!([]))]);
+    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({}), json!([])));
+    wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
+    ns.kubectl(&["create", "rolebinding", "viewer", "--clusterrole=view", "--user=sts-viewer"]).expect_code(0);
+    let viewer = common::env().viewer_kubeconfig.to_str().unwrap().to_string();
+    wait_until("viewer can list pods", Duration::from_secs(30), || {
+        kubectl(&["--kubeconfig", &viewer, "get", "pods", "-n", &ns.name]).code == 0
+    });
+    let r = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[("KUBECONFIG", &viewer)]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["nodesChecked"], false);
+    let row0 = row(&j, &format!("{}-n0", ns.name));
+    assert!(row0["shouldRun"].is_null());
+    assert_eq!(row0["pod"]["ready"], true);
+    assert!(j["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("was not checked")), "{j}");
+    assert!(r.stderr.contains("note: nodes could not be read"), "{}", r.stderr);
+}
