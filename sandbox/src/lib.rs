@@ -285,7 +285,9 @@ impl Sandbox {
             s("--kube-api-qps=500"),
             s("--kube-api-burst=1000"),
             s("--node-monitor-period=2s"),
-            s("--node-monitor-grace-period=20s"),
+            // kwok renews node leases at a bounded rate: with thousands of
+            // nodes a 20s grace marks live nodes NotReady under load.
+            format!("--node-monitor-grace-period={}s", (self.opts.workers as u64 / 10).max(20)),
             s("--pvclaimbinder-sync-period=2s"),
             format!("--feature-gates={FEATURE_GATES}"),
             s("--v=1"),
@@ -416,7 +418,9 @@ impl Sandbox {
 
     async fn wait_ready(&mut self, client: &Client) -> Result<()> {
         let c = client.clone();
-        self.wait_until("nodes Ready without the not-ready taint", Duration::from_secs(90), || {
+        // kwok initialises nodes at a bounded rate: allow more time for thousands.
+        let nodes_timeout = Duration::from_secs(90 + self.opts.workers as u64 / 10);
+        self.wait_until("nodes Ready without the not-ready taint", nodes_timeout, || {
             let c = c.clone();
             async move {
                 let nodes: Api<Node> = Api::all(c);

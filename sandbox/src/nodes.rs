@@ -83,15 +83,33 @@ impl NodeSpec {
     }
 }
 
-/// Creates the nodes.
+/// How many node creations are in flight at once.
+const CREATE_CONCURRENCY: usize = 32;
+
+/// Creates the nodes, up to [`CREATE_CONCURRENCY`] at a time (thousands of
+/// nodes in seconds rather than minutes).
 pub async fn create_all(client: &Client, specs: &[NodeSpec]) -> Result<()> {
     let api: Api<Node> = Api::all(client.clone());
-    for spec in specs {
-        api.create(&PostParams::default(), &spec.to_node()?)
-            .await
-            .with_context(|| format!("creating node {}", spec.name))?;
+    let mut pending = specs.iter();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < CREATE_CONCURRENCY {
+            let Some(spec) = pending.next() else { break };
+            let node = spec.to_node()?;
+            let name = spec.name.clone();
+            let api = api.clone();
+            running.spawn(async move {
+                api.create(&PostParams::default(), &node)
+                    .await
+                    .map(|_| ())
+                    .with_context(|| format!("creating node {name}"))
+            });
+        }
+        match running.join_next().await {
+            Some(res) => res.context("node creation task")??,
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 /// Ready=True and no `node.kubernetes.io/not-ready` taint.
