@@ -137,9 +137,17 @@ impl Sandbox {
     pub async fn start(opts: Options) -> Result<Sandbox> {
         let t0 = Instant::now();
         let dir = opts.dir.clone();
+        // Start clean, but keep the supervisor's pid file (written before
+        // start so that `down` can stop a sandbox that is still starting).
         if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("removing old sandbox dir {}", dir.display()))?;
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.file_name().is_some_and(|n| n == "supervisor.pid") {
+                    continue;
+                }
+                let res = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                res.with_context(|| format!("removing old sandbox file {}", path.display()))?;
+            }
         }
         for sub in ["pki", "logs", "stages", "etcd"] {
             std::fs::create_dir_all(dir.join(sub))?;

@@ -78,6 +78,8 @@ async fn up(a: &Args) -> Result<()> {
             procs::signal(pid, libc::SIGKILL);
         }
     }
+    std::fs::create_dir_all(&a.dir)?;
+    std::fs::write(&sup, std::process::id().to_string())?;
     let mut opts = Options::new(&a.dir)?;
     opts.workers = a.workers;
     opts.verbose = true;
@@ -86,10 +88,10 @@ async fn up(a: &Args) -> Result<()> {
         Err(e) => {
             let _ = std::fs::create_dir_all(&a.dir);
             let _ = std::fs::write(a.dir.join("failed"), format!("{e:#}\n"));
+            let _ = std::fs::remove_file(&sup);
             return Err(e);
         }
     };
-    std::fs::write(&sup, std::process::id().to_string())?;
     let kc = sb.kubeconfig();
     std::fs::write(
         a.dir.join("env"),

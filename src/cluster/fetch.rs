@@ -100,11 +100,25 @@ where
         resource,
         namespace: ns,
     };
-    read(|| api.list(lp))
-        .await
-        .map(|l| l.items)
-        .map_err(|e| classify(e, &op, &c.server))
+    // Pages of PAGE_SIZE keep a huge list from being buffered whole.
+    let mut items = Vec::new();
+    let mut page = lp.clone();
+    if page.limit.is_none() {
+        page.limit = Some(PAGE_SIZE);
+    }
+    loop {
+        let l = read(|| api.list(&page)).await.map_err(|e| classify(e, &op, &c.server))?;
+        let full = lp.limit.is_some_and(|n| items.len() + l.items.len() >= n as usize);
+        items.extend(l.items);
+        match l.metadata.continue_ {
+            Some(token) if !token.is_empty() && !full => page.continue_token = Some(token),
+            _ => return Ok(items),
+        }
+    }
 }
+
+/// Items per LIST page.
+pub const PAGE_SIZE: u32 = 1000;
 
 /// Like [`list_cluster`], but a 403 becomes `None` plus a note.
 pub(crate) async fn list_cluster_optional<K>(c: &Cluster, lp: &ListParams, resource: &str, notes: &mut Vec<String>, why: &str) -> Result<Option<Vec<K>>, Failure>

@@ -22,12 +22,18 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
     let sel = ListParams::default().labels(&selector_string(&spec.selector));
     let mut notes = Vec::new();
     let all = ListParams::default();
-    let (nodes, pods, revisions, events) = tokio::try_join!(
+    let (nodes, pods, revisions) = tokio::try_join!(
         list_cluster_optional::<Node>(c, &all, "nodes", &mut notes, "node eligibility (taints, labels, readiness)"),
         list::<Pod>(c, Some(ns), &sel, "pods"),
         list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
-        list::<Event>(c, Some(ns), &all, "events"),
     )?;
+    // Events explain problems (FailedCreate, FailedScheduling, FailedDaemonPod):
+    // read them only when something is missing or unready.
+    let st = ds.status.clone().unwrap_or_default();
+    let lagging = st.current_number_scheduled < st.desired_number_scheduled
+        || st.number_ready < st.desired_number_scheduled
+        || pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
+    let events = if lagging { list::<Event>(c, Some(ns), &all, "events").await? } else { Vec::new() };
     Ok(DsSnapshot {
         ds,
         nodes,
@@ -37,7 +43,6 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
         notes,
     })
 }
-
 
 /// Whether this user may list nodes (one LIST with `limit=1`).
 pub async fn can_list_nodes(c: &Cluster) -> Result<bool, Failure> {
