@@ -655,18 +655,7 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
 }
 
 async fn done(ctx: &mut Ctx<'_>, state: &CanaryState, began: Instant) -> Outcome {
-    let mut sts = api::get_sts(&ctx.c, &ctx.name).await?;
-    for _ in 0..3 {
-        let rv = sts.metadata.resource_version.clone().unwrap_or_default();
-        match api::patch_sts(&ctx.c, &ctx.name, &plan::clear_patch(&rv), false).await {
-            Ok(s) => {
-                sts = s;
-                break;
-            }
-            Err(f) if f.message.starts_with("conflict") => sts = api::get_sts(&ctx.c, &ctx.name).await?,
-            Err(f) => return Err(f.into()),
-        }
-    }
+    let sts = clear_state(ctx).await?;
     let current = sts.status.as_ref().and_then(|s| s.current_revision.clone()).unwrap_or_default();
     let msg = format!("canary done: every pod at or above partition {} is on {} and Ready", state.floor, state.to);
     let _ = api::record_event(&ctx.c, &sts, "CanaryDone", &msg, false).await;
@@ -711,7 +700,31 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
     if state.phase != "aborting" && why.starts_with("aborted by the user") && !ctx.prompt.confirm(&format!("abort the canary of statefulset {} and roll back to {}?", ctx.name, state.from))? {
         return Err(Failure::refused("not confirmed; nothing was changed").into());
     }
-    let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
+    // The controller's status writes move resourceVersion all the time during
+    // a rollout: on a conflict, re-read and re-send the same abort (its content
+    // comes from the saved state alone) while the state is still this canary's.
+    let mut patch = patch;
+    let mut conflicts = 0;
+    let new = loop {
+        match api::patch_sts(&ctx.c, &ctx.name, &patch, false).await {
+            Ok(n) => break n,
+            Err(f) if f.message.starts_with("conflict") && conflicts < 5 => {
+                conflicts += 1;
+                let fresh = api::get_sts(&ctx.c, &ctx.name).await?;
+                match CanaryState::read(&fresh) {
+                    Some(Ok(now)) if now.from == state.from && now.to == state.to => {}
+                    _ => {
+                        return Err(Failure::new(Exit::Bad, "abort stopped: the canary state on the StatefulSet changed while aborting")
+                            .hint("inspect it with: kubectl sts status")
+                            .into());
+                    }
+                }
+                let rv = fresh.metadata.resource_version.clone().unwrap_or_default();
+                patch = plan::abort_patch(&rv, &state, &cause);
+            }
+            Err(f) => return Err(f.into()),
+        }
+    };
     let min_gen = new.metadata.generation.unwrap_or(0);
     let _ = api::record_event(&ctx.c, &new, "CanaryAborted", &format!("rolling back to {}: {why}", state.from), true).await;
     ctx.rep.event("aborting", json!({"from": state.from, "floor": state.floor, "reason": why}), &format!("aborting ({why}): template restored to {}, partition {}", state.from, state.floor));
@@ -753,17 +766,25 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
         }
     }
     drop(w);
-    let mut cur = api::get_sts(&ctx.c, &ctx.name).await?;
-    for _ in 0..3 {
-        let rv = cur.metadata.resource_version.clone().unwrap_or_default();
-        match api::patch_sts(&ctx.c, &ctx.name, &plan::clear_patch(&rv), false).await {
-            Ok(_) => break,
-            Err(f) if f.message.starts_with("conflict") => cur = api::get_sts(&ctx.c, &ctx.name).await?,
-            Err(f) => return Err(f.into()),
-        }
-    }
+    clear_state(ctx).await?;
     ctx.rep.event("aborted", json!({"from": state.from, "to": state.to, "reason": why, "deleted": deleted.len()}), &format!("aborted: every pod at or above partition {} is back on {} and Ready", state.floor, state.from));
     Ok(Exit::Bad)
+}
+
+/// Removes the canary state annotation (guarded; re-read and retried on
+/// conflicts, which the controller's status writes cause during rollouts).
+async fn clear_state(ctx: &mut Ctx<'_>) -> Result<StatefulSet, Failure> {
+    for _ in 0..6 {
+        let cur = api::get_sts(&ctx.c, &ctx.name).await?;
+        let rv = cur.metadata.resource_version.clone().unwrap_or_default();
+        match api::patch_sts(&ctx.c, &ctx.name, &plan::clear_patch(&rv), false).await {
+            Ok(s) => return Ok(s),
+            Err(f) if f.message.starts_with("conflict") => continue,
+            Err(f) => return Err(f),
+        }
+    }
+    Err(Failure::cluster(format!("could not clear the canary state of statefulset {}: it kept changing", ctx.name))
+        .hint("re-run the same command to finish"))
 }
 
 fn secs(d: Duration) -> String {
