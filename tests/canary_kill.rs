@@ -86,7 +86,13 @@ fn killed_after_every_event_then_resume_or_abort_ends_consistent() {
                     // Only right before the last event may it win the race and end first.
                     assert!(killed || k + 1 >= n, "k={k}: the canary ended before event {k}: {ev:?}");
                     let last = ev.last().map(|e| e["event"].as_str().unwrap_or("").to_string()).unwrap_or_default();
-                    if k % 2 == 0 {
+                    let state_left = !ns.get("statefulset", "web")["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null();
+                    if !state_left {
+                        // Killed between clearing the state and printing `done`:
+                        // the canary had finished; nothing to resume or abort.
+                        consistent_on(&ns, true, &old);
+                        format!("k={k} (after {last}): had already finished")
+                    } else if k % 2 == 0 {
                         // Resume to completion.
                         let r = ns.sts(&["canary", "web", "--auto", "--soak", "0s"]);
                         r.expect_code(0);
