@@ -5,6 +5,7 @@
 //! service account; `--context`, `--cluster` and `--user` pick entries; the
 //! namespace is `-n`, else the context's, else `default`.
 
+pub mod access;
 pub mod canary;
 pub mod error;
 pub mod fetch;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::canary::{self as api, Watch};
-use crate::cluster::{self, Cluster};
+use crate::cluster::{self, Cluster, access};
 use crate::commands::confirm::Prompt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::canary::{self as plan, AbortVerdict, CanaryState, StepVerdict};
@@ -158,6 +158,15 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
         step_times: Vec::new(),
     };
     let sts = api::get_sts(&ctx.c, &ctx.name).await?;
+    if args.dry_run.dry_run != Some(DryRun::Client) {
+        // Every canary run may patch the StatefulSet and, when it aborts,
+        // delete stuck pods: check both rights before any change.
+        let needs = [
+            access::Need { verb: "patch", group: "apps", resource: "statefulsets" },
+            access::Need { verb: "delete", group: "", resource: "pods" },
+        ];
+        access::require(&ctx.c, &needs, &ctx.c.namespace.clone()).await?;
+    }
     let existing = CanaryState::read(&sts).transpose().map_err(|e| Failure::refused(e).hint(format!("remove it with: kubectl annotate sts {} {}-", ctx.name, plan::STATE_ANNOTATION)))?;
     let change = !images.is_empty() || file_patch.is_some();
 

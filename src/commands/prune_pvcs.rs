@@ -11,7 +11,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::prune::{self as cp, Deleted};
-use crate::cluster::{self, Cluster};
+use crate::cluster::{self, Cluster, access};
 use crate::commands::confirm::Prompt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Options, Verdict};
@@ -154,6 +154,17 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     if planned.is_empty() || dry == Some("client") {
         emit(&doc);
         return Ok(Exit::Ok);
+    }
+    // Check the right to delete claims before asking or deleting anything.
+    let mut namespaces: Vec<&str> = planned.iter().map(|e| e.namespace.as_str()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    for ns in namespaces {
+        let need = access::Need { verb: "delete", group: "", resource: "persistentvolumeclaims" };
+        if let Err(f) = access::require(&c, &[need], ns).await {
+            emit(&doc);
+            return Err(f.into());
+        }
     }
     fault("after-plan", "").await;
     // --dry-run=server changes nothing: no confirmation needed.
