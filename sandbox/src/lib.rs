@@ -243,6 +243,13 @@ impl Sandbox {
             format!("--initial-advertise-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
             format!("--initial-cluster=sandbox=http://127.0.0.1:{}", p.etcd_peer),
             s("--unsafe-no-fsync=true"),
+            // Like Kubernetes' own cluster scripts: frequent progress
+            // notifications keep the API server's watch caches (and so the
+            // bookmarks controllers' informers see) current on quiet
+            // resources. 1.36 controllers refuse to sync while their informer
+            // is older than their last write (StaleControllerConsistency*),
+            // which with etcd's default of 10m stalls them for minutes.
+            s("--watch-progress-notify-interval=5s"),
             s("--auto-compaction-retention=1"),
             s("--quota-backend-bytes=8589934592"),
             s("--log-level=warn"),
