@@ -83,12 +83,12 @@ fn status_requests_are_one_per_kind_and_do_not_grow_with_replicas() {
     };
 
     ns.apply(&common::web_yaml(&[("replicas: 3", "replicas: 2\n  podManagementPolicy: Parallel")]));
-    ns.wait_sts_settled("web", Duration::from_secs(120));
+    ns.wait_sts_settled("web", Duration::from_secs(240));
     claims_bound(2);
     let small = status_requests(&ns, &user, &kc, "sts-bench-fence-1");
 
     ns.kubectl(&["scale", "statefulset", "web", "--replicas=8"]).expect_code(0);
-    ns.wait_sts_settled("web", Duration::from_secs(120));
+    ns.wait_sts_settled("web", Duration::from_secs(240));
     claims_bound(8);
     let large = status_requests(&ns, &user, &kc, "sts-bench-fence-2");
 

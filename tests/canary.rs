@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Ns, Run};
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 
 /// ordinal → controller-revision-hash of the StatefulSet's pods (non-terminating).
 fn revs(ns: &Ns) -> BTreeMap<i64, String> {

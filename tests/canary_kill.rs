@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::Ns;
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 const NEW: &str = "nginx=nginx:1.26";
 
 /// Runs the plugin with `-o json` and kills it after `k` events; returns the
@@ -77,8 +77,11 @@ fn full_run_events() -> usize {
 fn killed_after_every_event_then_resume_or_abort_ends_consistent() {
     let n = full_run_events();
     assert!(n >= 8, "a full canary should emit at least 8 events, got {n}");
-    let results: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..n)
+    // Five canaries at a time: the shared control plane serves every other
+    // test too, and 1.36 controllers slow down under a burst of writes.
+    let ks: Vec<usize> = (1..n).collect();
+    let results: Vec<String> = ks.chunks(5).flat_map(|chunk| std::thread::scope(|scope| {
+        let handles: Vec<_> = chunk.iter().copied()
             .map(|k| {
                 scope.spawn(move || {
                     let (ns, old) = fresh(k, "canary");
@@ -109,8 +112,8 @@ fn killed_after_every_event_then_resume_or_abort_ends_consistent() {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<String>>()
+    })).collect();
     for r in &results {
         println!("{r}");
     }

@@ -80,7 +80,7 @@ fn exit_code_table_is_in_help() {
 fn type_name_arguments_and_colour() {
     let ns = Ns::new("conventions");
     ns.apply(&common::web_yaml(&[("replicas: 3", "replicas: 1")]));
-    ns.wait_sts_settled("web", Duration::from_secs(120));
+    ns.wait_sts_settled("web", Duration::from_secs(240));
     for arg in ["web", "sts/web", "statefulset/web", "statefulsets.apps/web"] {
         let r = ns.sts(&["status", arg, "-o", "json"]);
         r.expect_code(0);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::Ns;
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 
 /// Applies `yaml`, waits for `sts` to settle, scales it to `to`, waits again.
 fn scaled(ns: &Ns, yaml: &str, sts: &str, to: u32) {

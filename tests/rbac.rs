@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::Ns;
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 
 fn as_viewer(ns: &Ns, args: &[&str]) -> common::Run {
     let viewer = common::env().viewer_kubeconfig.to_str().unwrap().to_string();

@@ -79,7 +79,7 @@ fn ds_yaml(ns: &Ns, name: &str, image: &str, extra_selector: Value, extra_tolera
 fn wait_ds(ns: &Ns, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     let mut out = Value::Null;
-    wait_until(&format!("daemonset {name}: {what}"), Duration::from_secs(120), || {
+    wait_until(&format!("daemonset {name}: {what}"), Duration::from_secs(240), || {
         let d = ns.get("daemonset", name);
         let ok = d["status"]["observedGeneration"] == d["metadata"]["generation"] && d["status"] == last && check(&d["status"]);
         last = d["status"].clone();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Ns, wait_until};
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 
 /// Masks one whitespace-separated token (keeping quotes and punctuation).
 fn mask_token(tok: &str, ns: &str) -> String {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Ns, wait_until};
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(120);
+const T: Duration = Duration::from_secs(240);
 
 fn finding<'a>(j: &'a Value, id: &str) -> Vec<&'a Value> {
     j["findings"].as_array().unwrap().iter().filter(|f| f["id"] == id).collect()
@@ -136,7 +136,12 @@ fn partitioned_rollout_shows_web_2_updated_and_web_0_1_old() {
     wait_until("web-2 on the new revision and Ready", T, || {
         let s = ns.get("statefulset", "web");
         new = s["status"]["updateRevision"].as_str().unwrap_or("").to_string();
-        let p = ns.get("pod", "web-2");
+        // web-2 is briefly absent while the controller recreates it.
+        let r = ns.kubectl(&["get", "pod", "web-2", "-o", "json"]);
+        if r.code != 0 {
+            return false;
+        }
+        let p = r.json();
         new != old
             && p["metadata"]["labels"]["controller-revision-hash"] == new.as_str()
             && p["status"]["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))

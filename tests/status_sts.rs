@@ -10,7 +10,7 @@ use common::Ns;
 fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
     let ns = Ns::new("status-healthy");
     ns.apply(&common::web_yaml(&[]));
-    ns.wait_sts_settled("web", Duration::from_secs(120));
+    ns.wait_sts_settled("web", Duration::from_secs(240));
     common::wait_until("3 claims Bound", Duration::from_secs(60), || {
         let v = ns.kubectl(&["get", "pvc", "-o", "json"]).json();
         v["items"].as_array().is_some_and(|a| a.len() == 3 && a.iter().all(|c| c["status"]["phase"] == "Bound"))
