@@ -284,23 +284,8 @@ fn watch_lists_once_then_rerenders_from_events() {
     let nodes = make_nodes(&ns, &[("w0", json!({"role": "edge"}), json!([])), ("w1", json!({}), json!([]))]);
     ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({"role": "edge"}), json!([])));
     wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
-    let child = std::process::Command::new(common::bin())
-        .args(["status", "ds/agent", "--watch", "-o", "json", "-n", &ns.name])
-        .env("KUBECONFIG", &common::env().kubeconfig)
-        .env("KUBECTL_STS_WATCH_FOR", "12s")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let audit = || -> Vec<Value> {
-        std::fs::read_to_string(&common::env().audit_log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains("kubectl-sts/") && l.contains(&ns.name))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|e| e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl-sts/")) && e["objectRef"]["namespace"] == ns.name.as_str())
-            .collect()
-    };
+    let child = ns.spawn_watch(&["status", "ds/agent", "--watch", "-o", "json"], "12s");
+    let audit = || common::audit_events(&ns.name);
     wait_until("the plugin's pod watch", Duration::from_secs(60), || {
         audit().iter().any(|e| e["verb"] == "watch" && e["objectRef"]["resource"] == "pods" && e["objectRef"]["namespace"] == ns.name.as_str())
     });

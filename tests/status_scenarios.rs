@@ -259,23 +259,8 @@ fn watch_lists_once_per_kind_then_only_watches() {
     let ns = Ns::new("status-watch");
     ns.apply(&common::web_yaml(&[("  replicas: 3", "  replicas: 1")]));
     ns.wait_sts_settled("web", T);
-    let child = std::process::Command::new(common::bin())
-        .args(["status", "web", "--watch", "-n", &ns.name])
-        .env("KUBECONFIG", &common::env().kubeconfig)
-        .env("KUBECTL_STS_WATCH_FOR", "30s")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let audit = || -> Vec<Value> {
-        std::fs::read_to_string(&common::env().audit_log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains("kubectl-sts/") && l.contains(&ns.name))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|e| e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl-sts/")) && e["objectRef"]["namespace"] == ns.name.as_str())
-            .collect()
-    };
+    let child = ns.spawn_watch(&["status", "web", "--watch"], "30s");
+    let audit = || common::audit_events(&ns.name);
     wait_until("the plugin's pod watch", T, || audit().iter().any(|e| e["verb"] == "watch" && e["objectRef"]["resource"] == "pods"));
     scale(&ns, "2");
     let out = child.wait_with_output().unwrap();

@@ -153,6 +153,33 @@ impl Ns {
     }
 }
 
+impl Ns {
+    /// Starts `kubectl-sts ARGS -n NS` with `--watch` stopping on its own
+    /// after `watch_for` (KUBECTL_STS_WATCH_FOR), stdout and stderr piped.
+    pub fn spawn_watch(&self, args: &[&str], watch_for: &str) -> std::process::Child {
+        Command::new(bin())
+            .args(args)
+            .args(["-n", &self.name])
+            .env("KUBECONFIG", &env().kubeconfig)
+            .env("KUBECTL_STS_WATCH_FOR", watch_for)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kubectl-sts binary")
+    }
+}
+
+/// The plugin's requests in namespace `ns`, from the API server's audit log.
+pub fn audit_events(ns: &str) -> Vec<Value> {
+    std::fs::read_to_string(&env().audit_log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("kubectl-sts/") && l.contains(ns))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl-sts/")) && e["objectRef"]["namespace"] == ns)
+        .collect()
+}
+
 impl Drop for Ns {
     fn drop(&mut self) {
         let _ = Command::new("kubectl")
