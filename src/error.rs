@@ -38,12 +38,27 @@ impl Exit {
     /// Every code with its meaning, in order (for `--help` and the README).
     pub const TABLE: &'static [(u8, &'static str)] = &[
         (0, "success"),
-        (1, "bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)"),
-        (2, "usage error (unknown flag, malformed or conflicting values)"),
-        (3, "cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)"),
-        (4, "refused for safety before changing anything (unsafe state, or no TTY and no --yes)"),
+        (
+            1,
+            "bad outcome (findings at --fail-on, canary aborted or timed out, prune skipped or failed)",
+        ),
+        (
+            2,
+            "usage error (unknown flag, malformed or conflicting values)",
+        ),
+        (
+            3,
+            "cannot talk to the cluster or refused by it (kubeconfig, network, TLS, auth, RBAC, not found)",
+        ),
+        (
+            4,
+            "refused for safety before changing anything (unsafe state, or no TTY and no --yes)",
+        ),
         (5, "paused: a canary waits for a decision; re-run to resume"),
-        (130, "interrupted; the object is left consistent and resumable"),
+        (
+            130,
+            "interrupted; the object is left consistent and resumable",
+        ),
     ];
 }
 
@@ -106,7 +121,10 @@ pub type Outcome = anyhow::Result<Exit>;
 pub fn describe(err: &anyhow::Error) -> (Exit, String, Option<String>) {
     // One line: the Display chain, newlines folded.
     let msg = format!("{err:#}").replace('\n', " ");
-    let failure = err.chain().find_map(|c| c.downcast_ref::<Failure>()).or_else(|| err.downcast_ref::<Failure>());
+    let failure = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<Failure>())
+        .or_else(|| err.downcast_ref::<Failure>());
     match failure {
         Some(f) => (f.exit, msg, f.hint.clone()),
         None => (Exit::Bad, msg, None),

@@ -56,15 +56,29 @@ pub fn main_entry() -> ExitCode {
 fn report_clap(e: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { Exit::Usage.code() } else { 0 }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                Exit::Usage.code()
+            } else {
+                0
+            }
         }
         _ => {
             let text = e.render().to_string();
             let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-            let first = lines.next().unwrap_or("error: invalid arguments").trim().to_string();
-            let first = if first.starts_with("error:") { first } else { format!("error: {first}") };
+            let first = lines
+                .next()
+                .unwrap_or("error: invalid arguments")
+                .trim()
+                .to_string();
+            let first = if first.starts_with("error:") {
+                first
+            } else {
+                format!("error: {first}")
+            };
             let tip = text
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("tip: ").map(str::to_string))

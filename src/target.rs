@@ -80,7 +80,14 @@ mod tests {
             ("daemonset/web", Kind::DaemonSet),
             ("daemonsets.apps/web", Kind::DaemonSet),
         ] {
-            assert_eq!(parse(arg).ok(), Some(Target { kind, name: "web".into() }), "{arg}");
+            assert_eq!(
+                parse(arg).ok(),
+                Some(Target {
+                    kind,
+                    name: "web".into()
+                }),
+                "{arg}"
+            );
         }
     }
 
@@ -89,7 +96,9 @@ mod tests {
         let e = parse("deploy/web").err().map(|e| e.message);
         assert_eq!(
             e.as_deref(),
-            Some("unsupported resource type \"deploy\": kubectl sts works on statefulsets (sts) and daemonsets (ds)")
+            Some(
+                "unsupported resource type \"deploy\": kubectl sts works on statefulsets (sts) and daemonsets (ds)"
+            )
         );
         assert!(parse("sts/").is_err());
         assert!(parse("a/b/c").is_err());

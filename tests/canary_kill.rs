@@ -32,7 +32,9 @@ fn run_and_kill_after(ns: &Ns, args: &[&str], k: usize) -> (Vec<Value>, bool) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while events.len() < k {
         match lines.next() {
-            Some(Ok(l)) => events.push(serde_json::from_str::<Value>(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))),
+            Some(Ok(l)) => events.push(
+                serde_json::from_str::<Value>(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")),
+            ),
             _ => break,
         }
     }
@@ -45,15 +47,40 @@ fn run_and_kill_after(ns: &Ns, args: &[&str], k: usize) -> (Vec<Value>, bool) {
 /// Every pod Ready on `rev`, partition 0, no canary state, settled.
 fn consistent_on(ns: &Ns, rev_is_new: bool, old_rev: &str) {
     let s = ns.wait_sts_settled("web", T);
-    assert!(s["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null(), "state left behind: {s}");
-    assert_eq!(s["spec"]["updateStrategy"]["rollingUpdate"]["partition"].as_i64().unwrap_or(0), 0, "{s}");
+    assert!(
+        s["metadata"]["annotations"]["kubectl-sts.io/canary"].is_null(),
+        "state left behind: {s}"
+    );
+    assert_eq!(
+        s["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
+            .as_i64()
+            .unwrap_or(0),
+        0,
+        "{s}"
+    );
     let update = s["status"]["updateRevision"].as_str().unwrap().to_string();
-    assert_eq!(update == old_rev, !rev_is_new, "update revision {update}, old {old_rev}");
-    let pods = ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "json"]).json();
-    let items: Vec<&Value> = pods["items"].as_array().unwrap().iter().filter(|p| p["metadata"]["deletionTimestamp"].is_null()).collect();
+    assert_eq!(
+        update == old_rev,
+        !rev_is_new,
+        "update revision {update}, old {old_rev}"
+    );
+    let pods = ns
+        .kubectl(&["get", "pods", "-l", "app=web", "-o", "json"])
+        .json();
+    let items: Vec<&Value> = pods["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect();
     assert_eq!(items.len(), 3);
     for p in items {
-        assert_eq!(p["metadata"]["labels"]["controller-revision-hash"].as_str(), Some(update.as_str()), "{}", p["metadata"]["name"]);
+        assert_eq!(
+            p["metadata"]["labels"]["controller-revision-hash"].as_str(),
+            Some(update.as_str()),
+            "{}",
+            p["metadata"]["name"]
+        );
     }
 }
 
@@ -61,13 +88,18 @@ fn fresh(k: usize, what: &str) -> (Ns, String) {
     let ns = Ns::new(&format!("kill-{what}-{k}"));
     ns.apply(&common::web_yaml(&[]));
     let s = ns.wait_sts_settled("web", T);
-    (ns, s["status"]["updateRevision"].as_str().unwrap().to_string())
+    (
+        ns,
+        s["status"]["updateRevision"].as_str().unwrap().to_string(),
+    )
 }
 
 /// The number of events a full `--auto` canary emits, from one clean run.
 fn full_run_events() -> usize {
     let (ns, old) = fresh(0, "count");
-    let r = ns.sts(&["canary", "web", "--image", NEW, "--auto", "--soak", "1s", "-o", "json"]);
+    let r = ns.sts(&[
+        "canary", "web", "--image", NEW, "--auto", "--soak", "1s", "-o", "json",
+    ]);
     r.expect_code(0);
     consistent_on(&ns, true, &old);
     r.stdout.lines().count()
@@ -76,7 +108,10 @@ fn full_run_events() -> usize {
 #[test]
 fn killed_after_every_event_then_resume_or_abort_ends_consistent() {
     let n = full_run_events();
-    assert!(n >= 8, "a full canary should emit at least 8 events, got {n}");
+    assert!(
+        n >= 8,
+        "a full canary should emit at least 8 events, got {n}"
+    );
     // Five canaries at a time: the shared control plane serves every other
     // test too, and 1.36 controllers slow down under a burst of writes.
     let ks: Vec<usize> = (1..n).collect();
@@ -124,7 +159,8 @@ fn killed_after_every_event_then_resume_or_abort_ends_consistent() {
 fn abort_killed_after_every_event_then_abort_again_ends_consistent() {
     // Count the abort's events once.
     let (ns0, old0) = fresh(0, "abortcount");
-    ns0.sts(&["canary", "web", "--image", NEW, "--yes", "--soak", "0s"]).expect_code(5);
+    ns0.sts(&["canary", "web", "--image", NEW, "--yes", "--soak", "0s"])
+        .expect_code(5);
     let r = ns0.sts(&["canary", "web", "--abort", "--yes", "-o", "json"]);
     r.expect_code(1);
     consistent_on(&ns0, false, &old0);
@@ -135,12 +171,23 @@ fn abort_killed_after_every_event_then_abort_again_ends_consistent() {
             .map(|k| {
                 scope.spawn(move || {
                     let (ns, old) = fresh(k, "abort");
-                    ns.sts(&["canary", "web", "--image", NEW, "--yes", "--soak", "0s"]).expect_code(5);
-                    let (ev, _) = run_and_kill_after(&ns, &["canary", "web", "--abort", "--yes"], k);
+                    ns.sts(&["canary", "web", "--image", NEW, "--yes", "--soak", "0s"])
+                        .expect_code(5);
+                    let (ev, _) =
+                        run_and_kill_after(&ns, &["canary", "web", "--abort", "--yes"], k);
                     let r = ns.sts(&["canary", "web", "--abort", "--yes"]);
-                    assert!(r.code == 1 || r.code == 4, "k={k}: second abort exit {}:\n{}", r.code, r.stderr);
+                    assert!(
+                        r.code == 1 || r.code == 4,
+                        "k={k}: second abort exit {}:\n{}",
+                        r.code,
+                        r.stderr
+                    );
                     consistent_on(&ns, false, &old);
-                    format!("k={k} (after {:?}): abort finished (exit {})", ev.last().map(|e| e["event"].clone()), r.code)
+                    format!(
+                        "k={k} (after {:?}): abort finished (exit {})",
+                        ev.last().map(|e| e["event"].clone()),
+                        r.code
+                    )
                 })
             })
             .collect();

@@ -45,18 +45,45 @@ fn flags_match_kubectl_names() {
         has_flag(&status, s, l);
     }
     let prune = help(&["prune-pvcs"]);
-    for (s, l) in [(Some('l'), "selector"), (Some('A'), "all-namespaces"), (Some('o'), "output"), (None, "dry-run")] {
+    for (s, l) in [
+        (Some('l'), "selector"),
+        (Some('A'), "all-namespaces"),
+        (Some('o'), "output"),
+        (None, "dry-run"),
+    ] {
         has_flag(&prune, s, l);
     }
     let canary = help(&["canary"]);
     has_flag(&canary, None, "dry-run");
     has_flag(&canary, Some('o'), "output");
     // `--dry-run web` must not swallow the name: the value only attaches with `=`.
-    let r = common::sts(&["canary", "--dry-run", "web", "--image", "nginx=nginx:1", "--kubeconfig", "/nonexistent"]);
-    assert_eq!(r.code, 3, "the name was parsed as the dry-run mode:\n{}", r.stderr);
-    let r = common::sts(&["canary", "--dry-run=bogus", "web", "--image", "nginx=nginx:1"]);
+    let r = common::sts(&[
+        "canary",
+        "--dry-run",
+        "web",
+        "--image",
+        "nginx=nginx:1",
+        "--kubeconfig",
+        "/nonexistent",
+    ]);
+    assert_eq!(
+        r.code, 3,
+        "the name was parsed as the dry-run mode:\n{}",
+        r.stderr
+    );
+    let r = common::sts(&[
+        "canary",
+        "--dry-run=bogus",
+        "web",
+        "--image",
+        "nginx=nginx:1",
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("possible values: client, server"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("possible values: client, server"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -72,8 +99,14 @@ fn exit_code_table_is_in_help() {
             Some((code.parse().ok()?, rest.trim().to_string()))
         })
         .collect();
-    let want: Vec<(u8, String)> = kubectl_sts::error::Exit::TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
-    assert_eq!(table, want, "--help exit-code table differs from error::Exit::TABLE");
+    let want: Vec<(u8, String)> = kubectl_sts::error::Exit::TABLE
+        .iter()
+        .map(|(c, m)| (*c, m.to_string()))
+        .collect();
+    assert_eq!(
+        table, want,
+        "--help exit-code table differs from error::Exit::TABLE"
+    );
 }
 
 #[test]
@@ -89,19 +122,30 @@ fn type_name_arguments_and_colour() {
     for arg in ["ds/nope", "daemonset/nope", "daemonsets/nope"] {
         let r = ns.sts(&["status", arg]);
         assert_eq!(r.code, 3, "{arg}: {}", r.stderr);
-        assert!(r.stderr.starts_with("error: daemonset \"nope\" not found"), "{arg}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: daemonset \"nope\" not found"),
+            "{arg}: {}",
+            r.stderr
+        );
     }
     let esc = "\u{1b}[";
     let always = ns.sts(&["status", "web", "--color=always"]);
     always.expect_code(0);
-    assert!(always.stdout.contains(esc), "--color=always must colour:\n{}", always.stdout);
+    assert!(
+        always.stdout.contains(esc),
+        "--color=always must colour:\n{}",
+        always.stdout
+    );
     let never = ns.sts(&["status", "web", "--color=never"]);
     assert!(!never.stdout.contains(esc));
     // Not a terminal: no colour by default.
     let auto = ns.sts(&["status", "web"]);
     assert!(!auto.stdout.contains(esc));
     // --color=always wins over NO_COLOR; auto respects it.
-    let r = common::sts_with(&["status", "web", "-n", &ns.name, "--color=always"], &[("NO_COLOR", "1")]);
+    let r = common::sts_with(
+        &["status", "web", "-n", &ns.name, "--color=always"],
+        &[("NO_COLOR", "1")],
+    );
     assert!(r.stdout.contains(esc));
     assert_eq!(
         never.stdout.lines().count(),
@@ -115,13 +159,23 @@ fn type_name_arguments_and_colour() {
 #[test]
 fn exec_credential_plugin_in_kubeconfig() {
     let ns = Ns::new("exec-plugin");
-    let admin: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap()).unwrap();
+    let admin: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap()).unwrap();
     let user = &admin["users"][0]["user"];
     let decode = |k: &str| {
-        let out = std::process::Command::new("base64").arg("-d").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        let out = std::process::Command::new("base64")
+            .arg("-d")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         use std::io::Write;
         let mut out = out;
-        out.stdin.take().unwrap().write_all(user[k].as_str().unwrap().as_bytes()).unwrap();
+        out.stdin
+            .take()
+            .unwrap()
+            .write_all(user[k].as_str().unwrap().as_bytes())
+            .unwrap();
         String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
     };
     let cred = serde_json::json!({
@@ -134,8 +188,16 @@ fn exec_credential_plugin_in_kubeconfig() {
     let cred_file = dir.join("cred.json");
     std::fs::write(&cred_file, cred.to_string()).unwrap();
     let plugin = dir.join("cred-plugin");
-    std::fs::write(&plugin, format!("#!/bin/sh\ncat '{}'\n", cred_file.display())).unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(&plugin).status().unwrap();
+    std::fs::write(
+        &plugin,
+        format!("#!/bin/sh\ncat '{}'\n", cred_file.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&plugin)
+        .status()
+        .unwrap();
     let mut kc = admin.clone();
     kc["users"][0]["user"] = serde_yaml::from_str(&format!(
         "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: {}\n  interactiveMode: Never\n",
@@ -144,12 +206,32 @@ fn exec_credential_plugin_in_kubeconfig() {
     .unwrap();
     let kc_path = dir.join("kubeconfig");
     std::fs::write(&kc_path, serde_yaml::to_string(&kc).unwrap()).unwrap();
-    let r = common::sts(&["status", "--kubeconfig", kc_path.to_str().unwrap(), "-n", &ns.name]);
+    let r = common::sts(&[
+        "status",
+        "--kubeconfig",
+        kc_path.to_str().unwrap(),
+        "-n",
+        &ns.name,
+    ]);
     assert_eq!(r.code, 0, "exec plugin kubeconfig failed:\n{}", r.stderr);
-    assert!(r.stdout.contains("No StatefulSets or DaemonSets found."), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("No StatefulSets or DaemonSets found."),
+        "{}",
+        r.stdout
+    );
     // A plugin that fails gives exit 3 with one line.
-    std::fs::write(&plugin, "#!/bin/sh\necho 'token expired, log in again' >&2\nexit 1\n").unwrap();
-    let r = common::sts(&["status", "--kubeconfig", kc_path.to_str().unwrap(), "-n", &ns.name]);
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho 'token expired, log in again' >&2\nexit 1\n",
+    )
+    .unwrap();
+    let r = common::sts(&[
+        "status",
+        "--kubeconfig",
+        kc_path.to_str().unwrap(),
+        "-n",
+        &ns.name,
+    ]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
     assert!(r.stderr.lines().count() <= 2, "{}", r.stderr);

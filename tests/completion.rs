@@ -31,8 +31,15 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 fn generated(shell: &str) -> String {
-    let out = Command::new(common::bin()).args(["completion", shell]).output().unwrap();
-    assert!(out.status.success(), "completion {shell}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(common::bin())
+        .args(["completion", shell])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "completion {shell}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -45,8 +52,14 @@ fn committed_scripts_match_the_cli() {
     for (shell, file) in FILES {
         let path = root().join("completions").join(file);
         let want = generated(shell);
-        assert!(want.contains("status") || *shell == "kubectl-helper", "{shell} script lists no subcommands");
-        assert!(!want.contains("__complete") || *shell == "kubectl-helper", "{shell} script offers the hidden __complete");
+        assert!(
+            want.contains("status") || *shell == "kubectl-helper",
+            "{shell} script lists no subcommands"
+        );
+        assert!(
+            !want.contains("__complete") || *shell == "kubectl-helper",
+            "{shell} script offers the hidden __complete"
+        );
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         if have != want {
             if update {
@@ -83,7 +96,11 @@ fn bash_complete(lines: &[&str]) -> Vec<String> {
     }
     input.push_str("exit\n");
     let mut child = Command::new("script")
-        .args(["-qfec", &format!("bash --noprofile --rcfile {} -i", rc.display()), "/dev/null"])
+        .args([
+            "-qfec",
+            &format!("bash --noprofile --rcfile {} -i", rc.display()),
+            "/dev/null",
+        ])
         .env("TERM", "dumb")
         .env("HOME", &dir)
         .env_remove("BASH_ENV")
@@ -93,15 +110,27 @@ fn bash_complete(lines: &[&str]) -> Vec<String> {
         .spawn()
         .expect("util-linux `script` must be installed");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let _ = std::fs::remove_dir_all(&dir);
     let got: Vec<String> = text
         .split(['\n', '\r'])
-        .filter_map(|l| l.find("ARGS:[").map(|i| l[i + 6..].trim_end_matches(']').to_string()))
+        .filter_map(|l| {
+            l.find("ARGS:[")
+                .map(|i| l[i + 6..].trim_end_matches(']').to_string())
+        })
         .collect();
-    assert_eq!(got.len(), lines.len(), "not every line ran; terminal output:\n{text}");
+    assert_eq!(
+        got.len(),
+        lines.len(),
+        "not every line ran; terminal output:\n{text}"
+    );
     got
 }
 
@@ -139,7 +168,11 @@ fn helper_path_dir() -> PathBuf {
 }
 
 fn with_path(dir: &Path) -> String {
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// Runs `kubectl __complete sts ARGS…`: kubectl's own completion entry point,
@@ -153,11 +186,18 @@ fn kubectl_complete(dir: &Path, args: &[&str]) -> (Vec<String>, String) {
         .env("KUBECONFIG", &common::env().kubeconfig)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let directive = lines.pop().unwrap_or_default();
-    let names = lines.into_iter().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect();
+    let names = lines
+        .into_iter()
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
+        .collect();
     (names, directive)
 }
 
@@ -202,7 +242,13 @@ spec:
 
     // An unreachable cluster gives cobra's error directive and no candidates, quickly.
     let out = Command::new(common::bin())
-        .args(["__complete", "--kubeconfig", "/nonexistent/kubeconfig", "status", ""])
+        .args([
+            "__complete",
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+            "status",
+            "",
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), ":1\n");

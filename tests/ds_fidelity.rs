@@ -85,7 +85,8 @@ impl GenNode {
     /// The node as the pure predicate sees it (conditions from the test's
     /// plan; lifecycle taints derived by `with_lifecycle_taints`).
     fn model(&self) -> Node {
-        let mut conds = vec![json!({"type": "Ready", "status": if self.not_ready { "False" } else { "True" }})];
+        let mut conds =
+            vec![json!({"type": "Ready", "status": if self.not_ready { "False" } else { "True" }})];
         if self.network_unavailable {
             conds.push(json!({"type": "NetworkUnavailable", "status": "True"}));
         }
@@ -98,7 +99,16 @@ impl GenNode {
         with_lifecycle_taints(&n)
     }
     fn taints_json(&self) -> Vec<Value> {
-        self.taints.iter().map(|(k, v, e)| if v.is_empty() { json!({"key": k, "effect": e}) } else { json!({"key": k, "value": v, "effect": e}) }).collect()
+        self.taints
+            .iter()
+            .map(|(k, v, e)| {
+                if v.is_empty() {
+                    json!({"key": k, "effect": e})
+                } else {
+                    json!({"key": k, "value": v, "effect": e})
+                }
+            })
+            .collect()
     }
     fn object(&self) -> Value {
         let res = json!({"cpu": "32", "memory": "256Gi", "pods": "250"});
@@ -133,7 +143,11 @@ fn gen_nodes(rng: &mut Rng, ns: &str, round: usize) -> Vec<GenNode> {
             if rng.chance(0.4) {
                 labels.insert("fz/flag".into(), String::new());
             }
-            let mut taints = vec![(format!("kubectl-sts.test/{ns}"), String::new(), "NoSchedule".to_string())];
+            let mut taints = vec![(
+                format!("kubectl-sts.test/{ns}"),
+                String::new(),
+                "NoSchedule".to_string(),
+            )];
             for _ in 0..rng.below(3) {
                 let k = rng.pick(&TAINT_KEYS).to_string();
                 let e = rng.pick(&EFFECTS).to_string();
@@ -142,7 +156,14 @@ fn gen_nodes(rng: &mut Rng, ns: &str, round: usize) -> Vec<GenNode> {
                 }
             }
             let not_ready = rng.chance(0.2);
-            GenNode { name, labels, taints, cordon: rng.chance(0.25), not_ready, network_unavailable: not_ready && rng.chance(0.5) }
+            GenNode {
+                name,
+                labels,
+                taints,
+                cordon: rng.chance(0.25),
+                not_ready,
+                network_unavailable: not_ready && rng.chance(0.5),
+            }
         })
         .collect()
 }
@@ -183,12 +204,18 @@ fn gen_ds(rng: &mut Rng, ns: &str, i: usize, nodes: &[GenNode], cov: &mut Covera
     if rng.chance(0.25) {
         sel["fz/zone"] = json!(rng.pick(&["a", "b", "c"]));
     }
-    let mut tols = vec![json!({"key": format!("kubectl-sts.test/{ns}"), "operator": "Exists", "effect": "NoSchedule"})];
+    let mut tols = vec![
+        json!({"key": format!("kubectl-sts.test/{ns}"), "operator": "Exists", "effect": "NoSchedule"}),
+    ];
     for _ in 0..rng.below(4) {
         let t = match rng.below(8) {
             0 => json!({"key": rng.pick(&TAINT_KEYS), "operator": "Exists"}),
-            1 => json!({"key": rng.pick(&TAINT_KEYS), "operator": "Exists", "effect": rng.pick(&EFFECTS[..2])}),
-            2 => json!({"key": rng.pick(&TAINT_KEYS), "operator": "Equal", "value": rng.pick(&TAINT_VALUES), "effect": rng.pick(&EFFECTS[..2])}),
+            1 => {
+                json!({"key": rng.pick(&TAINT_KEYS), "operator": "Exists", "effect": rng.pick(&EFFECTS[..2])})
+            }
+            2 => {
+                json!({"key": rng.pick(&TAINT_KEYS), "operator": "Equal", "value": rng.pick(&TAINT_VALUES), "effect": rng.pick(&EFFECTS[..2])})
+            }
             3 => json!({"key": rng.pick(&TAINT_KEYS), "value": rng.pick(&TAINT_VALUES)}),
             4 if rng.chance(0.3) => {
                 cov.add("empty-key Exists toleration");
@@ -198,7 +225,9 @@ fn gen_ds(rng: &mut Rng, ns: &str, i: usize, nodes: &[GenNode], cov: &mut Covera
                 cov.add("not-ready NoSchedule toleration");
                 json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoSchedule"})
             }
-            6 => json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}),
+            6 => {
+                json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30})
+            }
             _ => json!({"key": "fz/t1", "operator": "Exists", "effect": "NoExecute"}),
         };
         tols.push(t);
@@ -256,7 +285,10 @@ fn predict(nodes: &[GenNode], dss: &[Value]) -> Vec<BTreeMap<String, (bool, bool
                 .iter()
                 .map(|m| {
                     let e = should_run(m, &t);
-                    (m.metadata.name.clone().unwrap(), (e.should_run, e.should_continue_running))
+                    (
+                        m.metadata.name.clone().unwrap(),
+                        (e.should_run, e.should_continue_running),
+                    )
                 })
                 .collect()
         })
@@ -279,8 +311,12 @@ fn count_classes(nodes: &[GenNode], dss: &[Value], cov: &mut Coverage) {
             let e = should_run(m, &t);
             for b in &e.blockers {
                 match b {
-                    Blocker::Taint { key, .. } if key == "node.kubernetes.io/not-ready" => cov.add("excluded by NotReady taint"),
-                    Blocker::Taint { effect, .. } if effect == "NoSchedule" => cov.add("excluded by NoSchedule taint"),
+                    Blocker::Taint { key, .. } if key == "node.kubernetes.io/not-ready" => {
+                        cov.add("excluded by NotReady taint")
+                    }
+                    Blocker::Taint { effect, .. } if effect == "NoSchedule" => {
+                        cov.add("excluded by NoSchedule taint")
+                    }
                     Blocker::Taint { .. } => cov.add("excluded by NoExecute taint"),
                     Blocker::NodeSelector { .. } => cov.add("excluded by nodeSelector"),
                     Blocker::NodeAffinity { .. } => cov.add("excluded by node affinity"),
@@ -290,7 +326,11 @@ fn count_classes(nodes: &[GenNode], dss: &[Value], cov: &mut Coverage) {
             if e.should_run && g.taints.iter().any(|t| t.2 == "PreferNoSchedule") {
                 cov.add("runs despite PreferNoSchedule");
             }
-            if e.should_run && g.taints.iter().any(|t| t.0.starts_with("fz/") && t.2 != "PreferNoSchedule") {
+            if e.should_run
+                && g.taints
+                    .iter()
+                    .any(|t| t.0.starts_with("fz/") && t.2 != "PreferNoSchedule")
+            {
                 cov.add("runs thanks to a user toleration");
             }
             if e.should_run && g.cordon {
@@ -314,28 +354,47 @@ fn settle(ns: &str, count: usize, timeout: Duration) -> (Value, Value) {
     let mut last = Value::Null;
     let mut since = Instant::now();
     let mut out = (Value::Null, Value::Null);
-    wait_until(&format!("{count} DaemonSets settled in {ns}"), timeout, || {
-        let dss = get_json(&["get", "ds", "-n", ns, "-o", "json"]);
-        let pods = get_json(&["get", "pods", "-n", ns, "-o", "json"]);
-        let items = dss["items"].as_array().cloned().unwrap_or_default();
-        let statuses: Vec<Value> = items.iter().map(|d| json!([d["metadata"]["name"], d["status"]])).collect();
-        let gens_ok = items.len() == count && items.iter().all(|d| d["status"]["observedGeneration"] == d["metadata"]["generation"]);
-        let pod_items = pods["items"].as_array().cloned().unwrap_or_default();
-        let no_terminating = pod_items.iter().all(|p| p["metadata"]["deletionTimestamp"].is_null());
-        let consistent = items.iter().all(|d| {
-            let st = &d["status"];
-            st["currentNumberScheduled"] == st["desiredNumberScheduled"]
-                && pods_by_ds(&pod_items).get(d["metadata"]["name"].as_str().unwrap_or("")).map_or(0, BTreeSet::len) as i64
-                    == st["currentNumberScheduled"].as_i64().unwrap_or(-1) + st["numberMisscheduled"].as_i64().unwrap_or(-1)
-        });
-        let same = json!(statuses) == last;
-        if !same {
-            since = Instant::now();
-        }
-        last = json!(statuses);
-        out = (dss, pods);
-        gens_ok && no_terminating && consistent && same && since.elapsed() >= Duration::from_secs(3)
-    });
+    wait_until(
+        &format!("{count} DaemonSets settled in {ns}"),
+        timeout,
+        || {
+            let dss = get_json(&["get", "ds", "-n", ns, "-o", "json"]);
+            let pods = get_json(&["get", "pods", "-n", ns, "-o", "json"]);
+            let items = dss["items"].as_array().cloned().unwrap_or_default();
+            let statuses: Vec<Value> = items
+                .iter()
+                .map(|d| json!([d["metadata"]["name"], d["status"]]))
+                .collect();
+            let gens_ok = items.len() == count
+                && items
+                    .iter()
+                    .all(|d| d["status"]["observedGeneration"] == d["metadata"]["generation"]);
+            let pod_items = pods["items"].as_array().cloned().unwrap_or_default();
+            let no_terminating = pod_items
+                .iter()
+                .all(|p| p["metadata"]["deletionTimestamp"].is_null());
+            let consistent = items.iter().all(|d| {
+                let st = &d["status"];
+                st["currentNumberScheduled"] == st["desiredNumberScheduled"]
+                    && pods_by_ds(&pod_items)
+                        .get(d["metadata"]["name"].as_str().unwrap_or(""))
+                        .map_or(0, BTreeSet::len) as i64
+                        == st["currentNumberScheduled"].as_i64().unwrap_or(-1)
+                            + st["numberMisscheduled"].as_i64().unwrap_or(-1)
+            });
+            let same = json!(statuses) == last;
+            if !same {
+                since = Instant::now();
+            }
+            last = json!(statuses);
+            out = (dss, pods);
+            gens_ok
+                && no_terminating
+                && consistent
+                && same
+                && since.elapsed() >= Duration::from_secs(3)
+        },
+    );
     out
 }
 
@@ -346,7 +405,9 @@ fn pods_by_ds(pods: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
         if !p["metadata"]["deletionTimestamp"].is_null() {
             continue;
         }
-        let Some(ds) = p["metadata"]["labels"]["fz"].as_str() else { continue };
+        let Some(ds) = p["metadata"]["labels"]["fz"].as_str() else {
+            continue;
+        };
         let node = p["spec"]["nodeName"].as_str().map(str::to_string).or_else(|| {
             p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
                 .as_str()
@@ -361,13 +422,21 @@ fn pods_by_ds(pods: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
 
 fn node_has_taint(name: &str, key: &str, effect: &str) -> bool {
     let n = get_json(&["get", "node", name, "-o", "json"]);
-    n["spec"]["taints"].as_array().is_some_and(|ts| ts.iter().any(|t| t["key"] == key && t["effect"] == effect))
+    n["spec"]["taints"]
+        .as_array()
+        .is_some_and(|ts| ts.iter().any(|t| t["key"] == key && t["effect"] == effect))
 }
 
 fn node_ready_untainted(name: &str) -> bool {
     let n = get_json(&["get", "node", name, "-o", "json"]);
-    let ready = n["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
-    let tainted = n["spec"]["taints"].as_array().is_some_and(|ts| ts.iter().any(|t| t["key"] == "node.kubernetes.io/not-ready"));
+    let ready = n["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    });
+    let tainted = n["spec"]["taints"].as_array().is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t["key"] == "node.kubernetes.io/not-ready")
+    });
     ready && !tainted
 }
 
@@ -385,22 +454,47 @@ impl Drop for NodeGuard {
 
 fn turn_not_ready(n: &GenNode) {
     if n.network_unavailable {
-        kubectl(&["annotate", "node", &n.name, "--overwrite", "node-not-ready.stage.kwok.x-k8s.io/type=NetworkUnavailable"]).expect_code(0);
+        kubectl(&[
+            "annotate",
+            "node",
+            &n.name,
+            "--overwrite",
+            "node-not-ready.stage.kwok.x-k8s.io/type=NetworkUnavailable",
+        ])
+        .expect_code(0);
     }
-    kubectl(&["label", "node", &n.name, "--overwrite", "node-not-ready.stage.kwok.x-k8s.io=true"]).expect_code(0);
+    kubectl(&[
+        "label",
+        "node",
+        &n.name,
+        "--overwrite",
+        "node-not-ready.stage.kwok.x-k8s.io=true",
+    ])
+    .expect_code(0);
 }
 
 fn wait_lifecycle(nodes: &[GenNode]) {
     for n in nodes.iter().filter(|n| n.not_ready) {
-        wait_until(&format!("{} tainted not-ready:NoSchedule", n.name), Duration::from_secs(90), || {
-            node_has_taint(&n.name, "node.kubernetes.io/not-ready", "NoSchedule")
-                && (!n.network_unavailable || node_has_taint(&n.name, "node.kubernetes.io/network-unavailable", "NoSchedule"))
-        });
+        wait_until(
+            &format!("{} tainted not-ready:NoSchedule", n.name),
+            Duration::from_secs(90),
+            || {
+                node_has_taint(&n.name, "node.kubernetes.io/not-ready", "NoSchedule")
+                    && (!n.network_unavailable
+                        || node_has_taint(
+                            &n.name,
+                            "node.kubernetes.io/network-unavailable",
+                            "NoSchedule",
+                        ))
+            },
+        );
     }
     for n in nodes.iter().filter(|n| n.cordon) {
-        wait_until(&format!("{} tainted unschedulable", n.name), Duration::from_secs(60), || {
-            node_has_taint(&n.name, "node.kubernetes.io/unschedulable", "NoSchedule")
-        });
+        wait_until(
+            &format!("{} tainted unschedulable", n.name),
+            Duration::from_secs(60),
+            || node_has_taint(&n.name, "node.kubernetes.io/unschedulable", "NoSchedule"),
+        );
     }
 }
 
@@ -411,7 +505,16 @@ fn wait_lifecycle(nodes: &[GenNode]) {
 /// its spec or generation, so the comparison is with what a sync computes.
 fn nudge(ns: &str, names: &[String], attempt: usize, log: &mut Vec<String>) {
     for n in names {
-        kubectl(&["annotate", "ds", n, "-n", ns, "--overwrite", &format!("kubectl-sts.test/resync={attempt}")]).expect_code(0);
+        kubectl(&[
+            "annotate",
+            "ds",
+            n,
+            "-n",
+            ns,
+            "--overwrite",
+            &format!("kubectl-sts.test/resync={attempt}"),
+        ])
+        .expect_code(0);
         log.push(format!("{ns}/{n}"));
     }
 }
@@ -425,15 +528,32 @@ struct Tally {
 #[test]
 fn daemonset_predicate_agrees_with_the_controller() {
     let started = Instant::now();
-    let seed: u64 = std::env::var("STS_FIDELITY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
-    let total: usize = std::env::var("STS_FIDELITY_SCENARIOS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let seed: u64 = std::env::var("STS_FIDELITY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let total: usize = std::env::var("STS_FIDELITY_SCENARIOS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     println!("ds_fidelity seed={seed} scenarios={total} (reproduce with STS_FIDELITY_SEED={seed})");
     let mut rng = Rng(seed);
     let mut cov = Coverage::default();
-    let mut tally = Tally { scenarios: 0, agree: 0, mismatches: Vec::new() };
-    let mut phase2 = Tally { scenarios: 0, agree: 0, mismatches: Vec::new() };
+    let mut tally = Tally {
+        scenarios: 0,
+        agree: 0,
+        mismatches: Vec::new(),
+    };
+    let mut phase2 = Tally {
+        scenarios: 0,
+        agree: 0,
+        mismatches: Vec::new(),
+    };
     let rounds = total.div_ceil(PER_ROUND);
     let mut lag: Vec<usize> = Vec::new();
     let mut nudged: Vec<String> = Vec::new();
@@ -442,15 +562,25 @@ fn daemonset_predicate_agrees_with_the_controller() {
         let ns = Ns::new(&format!("ds-fid-{round}"));
         let nodes = gen_nodes(&mut rng, &ns.name, round);
         let _guard = NodeGuard(nodes.iter().map(|n| n.name.clone()).collect());
-        let dss: Vec<Value> = (0..n_ds).map(|i| gen_ds(&mut rng, &ns.name, i, &nodes, &mut cov)).collect();
+        let dss: Vec<Value> = (0..n_ds)
+            .map(|i| gen_ds(&mut rng, &ns.name, i, &nodes, &mut cov))
+            .collect();
         // predictions first, from the generated objects alone
         let pred1 = predict(&nodes, &dss);
         count_classes(&nodes, &dss, &mut cov);
 
         let list = json!({"apiVersion": "v1", "kind": "List", "items": nodes.iter().map(GenNode::object).collect::<Vec<_>>()});
-        kubectl_stdin(&["create", "--validate=false", "-f", "-"], &list.to_string()).expect_code(0);
+        kubectl_stdin(
+            &["create", "--validate=false", "-f", "-"],
+            &list.to_string(),
+        )
+        .expect_code(0);
         for n in &nodes {
-            wait_until(&format!("node {} Ready", n.name), Duration::from_secs(60), || node_ready_untainted(&n.name));
+            wait_until(
+                &format!("node {} Ready", n.name),
+                Duration::from_secs(60),
+                || node_ready_untainted(&n.name),
+            );
         }
         for n in nodes.iter().filter(|n| n.not_ready) {
             turn_not_ready(n);
@@ -468,16 +598,31 @@ fn daemonset_predicate_agrees_with_the_controller() {
             attempts += 1;
             let (live, pods) = settle(&ns.name, n_ds, Duration::from_secs(150));
             let got = pods_by_ds(pods["items"].as_array().unwrap());
-            let by_name: BTreeMap<String, Value> =
-                live["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
+            let by_name: BTreeMap<String, Value> = live["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["metadata"]["name"].as_str().unwrap().to_string(),
+                        d.clone(),
+                    )
+                })
+                .collect();
             let mut had: Vec<BTreeSet<String>> = Vec::new();
             let mut misses = Vec::new();
             let mut miss_names = Vec::new();
             for (i, d) in dss.iter().enumerate() {
                 let name = d["metadata"]["name"].as_str().unwrap();
-                let want: BTreeSet<String> = pred1[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
+                let want: BTreeSet<String> = pred1[i]
+                    .iter()
+                    .filter(|(_, v)| v.0)
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 let have = got.get(name).cloned().unwrap_or_default();
-                let desired = by_name[name]["status"]["desiredNumberScheduled"].as_i64().unwrap_or(-1);
+                let desired = by_name[name]["status"]["desiredNumberScheduled"]
+                    .as_i64()
+                    .unwrap_or(-1);
                 if want != have || desired != want.len() as i64 {
                     miss_names.push(name.to_string());
                     misses.push(format!("round {round} {name}: predicted {want:?} got pods on {have:?}, desired {desired}\n  spec: {}", d["spec"]["template"]["spec"]));
@@ -496,15 +641,27 @@ fn daemonset_predicate_agrees_with_the_controller() {
         // the binary's own rows agree with the controller for a sample
         for d in dss.iter().take(5) {
             let name = d["metadata"]["name"].as_str().unwrap();
-            let r = sts_in(&ns.name, &["status", &format!("ds/{name}"), "-o", "json"], &[]).expect_code(0).json();
+            let r = sts_in(
+                &ns.name,
+                &["status", &format!("ds/{name}"), "-o", "json"],
+                &[],
+            )
+            .expect_code(0)
+            .json();
             let rows: BTreeSet<String> = r["nodes"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|x| x["shouldRun"] == true && x["node"].as_str().unwrap().starts_with(&ns.name))
+                .filter(|x| {
+                    x["shouldRun"] == true && x["node"].as_str().unwrap().starts_with(&ns.name)
+                })
                 .map(|x| x["node"].as_str().unwrap().to_string())
                 .collect();
-            assert_eq!(rows, got.get(name).cloned().unwrap_or_default(), "status ds/{name} shouldRun rows vs pods");
+            assert_eq!(
+                rows,
+                got.get(name).cloned().unwrap_or_default(),
+                "status ds/{name} shouldRun rows vs pods"
+            );
         }
 
         // phase 2: change the nodes after placement
@@ -519,19 +676,38 @@ fn daemonset_predicate_agrees_with_the_controller() {
         // more eligible than in its final state.
         let (mut to_taint, mut to_unlabel, mut to_not_ready) = (Vec::new(), Vec::new(), Vec::new());
         for (i, n) in after.iter_mut().enumerate() {
-            let forced = if i == ns_i { Some("NoSchedule") } else if i == ne_i { Some("NoExecute") } else { None };
-            let random = if forced.is_none() && rng.chance(0.3) { Some(*rng.pick(&EFFECTS)) } else { None };
+            let forced = if i == ns_i {
+                Some("NoSchedule")
+            } else if i == ne_i {
+                Some("NoExecute")
+            } else {
+                None
+            };
+            let random = if forced.is_none() && rng.chance(0.3) {
+                Some(*rng.pick(&EFFECTS))
+            } else {
+                None
+            };
             if let Some(e) = forced.or(random) {
                 let k = *rng.pick(&TAINT_KEYS);
                 if !n.taints.iter().any(|t| t.0 == k && t.2 == e) {
                     let v = *rng.pick(&TAINT_VALUES);
                     n.taints.push((k.into(), v.into(), e.into()));
-                    let spec = if v.is_empty() { format!("{k}:{e}") } else { format!("{k}={v}:{e}") };
+                    let spec = if v.is_empty() {
+                        format!("{k}:{e}")
+                    } else {
+                        format!("{k}={v}:{e}")
+                    };
                     to_taint.push((n.name.clone(), spec));
                 }
             }
             if i == lab_i || rng.chance(0.3) {
-                let keys: Vec<String> = n.labels.keys().filter(|k| k.starts_with("fz/")).cloned().collect();
+                let keys: Vec<String> = n
+                    .labels
+                    .keys()
+                    .filter(|k| k.starts_with("fz/"))
+                    .cloned()
+                    .collect();
                 if !keys.is_empty() {
                     let k = rng.pick(&keys).clone();
                     n.labels.remove(&k);
@@ -564,15 +740,35 @@ fn daemonset_predicate_agrees_with_the_controller() {
             attempts += 1;
             let (live2, pods2) = settle(&ns.name, n_ds, Duration::from_secs(150));
             let got2 = pods_by_ds(pods2["items"].as_array().unwrap());
-            let by_name2: BTreeMap<String, Value> =
-                live2["items"].as_array().unwrap().iter().map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d.clone())).collect();
+            let by_name2: BTreeMap<String, Value> = live2["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["metadata"]["name"].as_str().unwrap().to_string(),
+                        d.clone(),
+                    )
+                })
+                .collect();
             let (mut misses, mut kept_n, mut evicted_n) = (Vec::new(), 0, 0);
             let mut miss_names = Vec::new();
             for (i, d) in dss.iter().enumerate() {
                 let name = d["metadata"]["name"].as_str().unwrap();
-                let run: BTreeSet<String> = pred2[i].iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
-                let kept: BTreeSet<String> = pred2[i].iter().filter(|(k, v)| !v.0 && v.1 && had[i].contains(*k)).map(|(k, _)| k.clone()).collect();
-                evicted_n += pred2[i].iter().filter(|(k, v)| !v.1 && had[i].contains(*k)).count();
+                let run: BTreeSet<String> = pred2[i]
+                    .iter()
+                    .filter(|(_, v)| v.0)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let kept: BTreeSet<String> = pred2[i]
+                    .iter()
+                    .filter(|(k, v)| !v.0 && v.1 && had[i].contains(*k))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                evicted_n += pred2[i]
+                    .iter()
+                    .filter(|(k, v)| !v.1 && had[i].contains(*k))
+                    .count();
                 kept_n += kept.len();
                 let want: BTreeSet<String> = run.union(&kept).cloned().collect();
                 let have = got2.get(name).cloned().unwrap_or_default();
@@ -582,7 +778,11 @@ fn daemonset_predicate_agrees_with_the_controller() {
                     || st["numberMisscheduled"].as_i64() != Some(kept.len() as i64)
                 {
                     miss_names.push(name.to_string());
-                    let diff: Vec<String> = want.symmetric_difference(&have).chain(kept.iter()).cloned().collect();
+                    let diff: Vec<String> = want
+                        .symmetric_difference(&have)
+                        .chain(kept.iter())
+                        .cloned()
+                        .collect();
                     let live_nodes: Vec<String> = diff
                         .iter()
                         .map(|n| {
@@ -616,23 +816,47 @@ fn daemonset_predicate_agrees_with_the_controller() {
         phase2.mismatches.extend(misses);
         println!("round {round}: {}s elapsed", started.elapsed().as_secs());
     }
-    println!("placement: {}/{} scenarios agree", tally.agree, tally.scenarios);
-    println!("after node changes: {}/{} scenarios agree", phase2.agree, phase2.scenarios);
+    println!(
+        "placement: {}/{} scenarios agree",
+        tally.agree, tally.scenarios
+    );
+    println!(
+        "after node changes: {}/{} scenarios agree",
+        phase2.agree, phase2.scenarios
+    );
     println!("coverage:");
     for (k, v) in &cov.0 {
         println!("  {k}: {v}");
     }
     println!("settle-and-compare attempts per phase (1 = agreed at first settle): {lag:?}");
-    println!("DaemonSets nudged (metadata-only annotation) because the controller had not re-synced them after a node change: {nudged:?}");
+    println!(
+        "DaemonSets nudged (metadata-only annotation) because the controller had not re-synced them after a node change: {nudged:?}"
+    );
     println!("elapsed: {}s", started.elapsed().as_secs());
-    assert!(tally.mismatches.is_empty() && phase2.mismatches.is_empty(), "seed {seed}: mismatches:\n{}\n{}", tally.mismatches.join("\n"), phase2.mismatches.join("\n"));
+    assert!(
+        tally.mismatches.is_empty() && phase2.mismatches.is_empty(),
+        "seed {seed}: mismatches:\n{}\n{}",
+        tally.mismatches.join("\n"),
+        phase2.mismatches.join("\n")
+    );
     assert!(tally.scenarios >= total.min(200));
     let scale = total as f64 / 200.0;
     let min = |k: &str, m: f64| {
         let need = (m * scale).floor() as usize;
-        assert!(cov.get(k) >= need, "seed {seed}: coverage of {k:?} is {} (< {need})", cov.get(k));
+        assert!(
+            cov.get(k) >= need,
+            "seed {seed}: coverage of {k:?} is {} (< {need})",
+            cov.get(k)
+        );
     };
-    for k in ["op In", "op NotIn", "op Exists", "op DoesNotExist", "op Gt", "op Lt"] {
+    for k in [
+        "op In",
+        "op NotIn",
+        "op Exists",
+        "op DoesNotExist",
+        "op Gt",
+        "op Lt",
+    ] {
         min(k, 10.0);
     }
     min("matchFields", 10.0);

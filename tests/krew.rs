@@ -21,11 +21,25 @@ fn root() -> PathBuf {
 fn tools() -> &'static PathBuf {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
-        let out = Command::new(root().join("scripts/build-tools")).output().expect("scripts/build-tools");
-        assert!(out.status.success(), "scripts/build-tools failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        let dir = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("").to_string();
+        let out = Command::new(root().join("scripts/build-tools"))
+            .output()
+            .expect("scripts/build-tools");
+        assert!(
+            out.status.success(),
+            "scripts/build-tools failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
         let dir = PathBuf::from(dir);
-        assert!(dir.join("kubectl-krew").exists(), "no kubectl-krew in {}", dir.display());
+        assert!(
+            dir.join("kubectl-krew").exists(),
+            "no kubectl-krew in {}",
+            dir.display()
+        );
         dir
     })
 }
@@ -56,14 +70,34 @@ fn package(dir: &Path, base_url: &str) -> Packaged {
         .env("BASE_URL", base_url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "scripts/package failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    let archive = PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or(""));
+    assert!(
+        out.status.success(),
+        "scripts/package failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let archive = PathBuf::from(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or(""),
+    );
     assert!(archive.exists(), "archive {} missing", archive.display());
     let sha = Command::new("sha256sum").arg(&archive).output().unwrap();
-    let sha = String::from_utf8_lossy(&sha.stdout).split_whitespace().next().unwrap().to_string();
+    let sha = String::from_utf8_lossy(&sha.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let text = std::fs::read_to_string(&manifest).unwrap();
-    assert!(text.contains(&format!("sha256: \"{sha}\"")), "manifest lacks the archive's sha256 {sha}:\n{text}");
-    Packaged { archive, manifest, sha }
+    assert!(
+        text.contains(&format!("sha256: \"{sha}\"")),
+        "manifest lacks the archive's sha256 {sha}:\n{text}"
+    );
+    Packaged {
+        archive,
+        manifest,
+        sha,
+    }
 }
 
 fn krew(root_dir: &Path, path: &str, args: &[&str]) -> common::Run {
@@ -84,7 +118,12 @@ fn krew(root_dir: &Path, path: &str, args: &[&str]) -> common::Run {
 }
 
 fn path_with(krew_root: &Path) -> String {
-    format!("{}:{}:{}", krew_root.join("bin").display(), tools().display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}:{}",
+        krew_root.join("bin").display(),
+        tools().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// Checks the installed plugin: `kubectl sts --help` runs the krew-installed
@@ -92,15 +131,33 @@ fn path_with(krew_root: &Path) -> String {
 fn check_installed(krew_root: &Path, path: &str) {
     let link = krew_root.join("bin/kubectl-sts");
     assert!(link.exists(), "krew did not link {}", link.display());
-    let help = Command::new("kubectl").args(["sts", "--help"]).env("PATH", path).output().unwrap();
+    let help = Command::new("kubectl")
+        .args(["sts", "--help"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(help.status.success(), "{}", String::from_utf8_lossy(&help.stderr));
-    assert!(text.contains("Usage: kubectl sts") && text.contains("Exit codes:"), "{text}");
+    assert!(
+        help.status.success(),
+        "{}",
+        String::from_utf8_lossy(&help.stderr)
+    );
+    assert!(
+        text.contains("Usage: kubectl sts") && text.contains("Exit codes:"),
+        "{text}"
+    );
 
-    let list = Command::new("kubectl").args(["plugin", "list"]).env("PATH", path).output().unwrap();
+    let list = Command::new("kubectl")
+        .args(["plugin", "list"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
     let listed = String::from_utf8_lossy(&list.stdout);
     let want = link.display().to_string();
-    assert!(listed.lines().any(|l| l.trim() == want), "kubectl plugin list does not show {want}:\n{listed}");
+    assert!(
+        listed.lines().any(|l| l.trim() == want),
+        "kubectl plugin list does not show {want}:\n{listed}"
+    );
 
     let status = Command::new("kubectl")
         .args(["sts", "status", "-n", "kube-system"])
@@ -108,7 +165,12 @@ fn check_installed(krew_root: &Path, path: &str) {
         .env("KUBECONFIG", &common::env().kubeconfig)
         .output()
         .unwrap();
-    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 }
 
 #[test]
@@ -120,25 +182,46 @@ fn krew_installs_from_manifest_and_archive() {
     let r = krew(
         &krew_root,
         &path,
-        &["install", &format!("--manifest={}", p.manifest.display()), &format!("--archive={}", p.archive.display())],
+        &[
+            "install",
+            &format!("--manifest={}", p.manifest.display()),
+            &format!("--archive={}", p.archive.display()),
+        ],
     );
-    assert_eq!(r.code, 0, "krew install failed:\n{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "krew install failed:\n{}\n{}",
+        r.stdout, r.stderr
+    );
     check_installed(&krew_root, &path);
 
-    assert!(krew_root.join("receipts/sts.yaml").exists(), "krew wrote no install receipt");
+    assert!(
+        krew_root.join("receipts/sts.yaml").exists(),
+        "krew wrote no install receipt"
+    );
 
     // krew verifies the sha256: a manifest naming another digest is refused.
     let bad = dir.join("bad.yaml");
-    let text = std::fs::read_to_string(&p.manifest).unwrap().replace(&p.sha, &"ab".repeat(32));
+    let text = std::fs::read_to_string(&p.manifest)
+        .unwrap()
+        .replace(&p.sha, &"ab".repeat(32));
     std::fs::write(&bad, text).unwrap();
     let other = dir.join("krew-root-2");
     let r = krew(
         &other,
         &path_with(&other),
-        &["install", &format!("--manifest={}", bad.display()), &format!("--archive={}", p.archive.display())],
+        &[
+            "install",
+            &format!("--manifest={}", bad.display()),
+            &format!("--archive={}", p.archive.display()),
+        ],
     );
     assert_ne!(r.code, 0, "krew accepted a wrong sha256:\n{}", r.stdout);
-    assert!(r.stderr.to_lowercase().contains("sha256") || r.stderr.contains("checksum"), "{}", r.stderr);
+    assert!(
+        r.stderr.to_lowercase().contains("sha256") || r.stderr.contains("checksum"),
+        "{}",
+        r.stderr
+    );
 
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -167,12 +250,23 @@ fn serve(file: PathBuf) -> String {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "init.defaultBranch=master"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "init.defaultBranch=master",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The documented user flow: `kubectl krew index add kubectl-sts <git-url>`
@@ -198,13 +292,30 @@ fn krew_custom_index_add_and_install() {
 
     let krew_root = dir.join("krew-root");
     let path = path_with(&krew_root);
-    let r = krew(&krew_root, &path, &["index", "add", "kubectl-sts", index.to_str().unwrap()]);
+    let r = krew(
+        &krew_root,
+        &path,
+        &["index", "add", "kubectl-sts", index.to_str().unwrap()],
+    );
     assert_eq!(r.code, 0, "index add:\n{}\n{}", r.stdout, r.stderr);
     let r = krew(&krew_root, &path, &["index", "list"]);
-    assert!(r.stdout.lines().any(|l| l.starts_with("kubectl-sts")), "{}", r.stdout);
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("kubectl-sts")),
+        "{}",
+        r.stdout
+    );
     let r = krew(&krew_root, &path, &["install", "kubectl-sts/sts"]);
-    assert_eq!(r.code, 0, "install from the custom index:\n{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("Caveats") || r.stdout.contains("Caveats"), "caveats not shown:\n{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "install from the custom index:\n{}\n{}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        r.stderr.contains("Caveats") || r.stdout.contains("Caveats"),
+        "caveats not shown:\n{}{}",
+        r.stdout,
+        r.stderr
+    );
     check_installed(&krew_root, &path);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -214,10 +325,16 @@ fn krew_custom_index_add_and_install() {
 fn index_copy_matches_manifest() {
     let a = std::fs::read_to_string(root().join("krew/sts.yaml")).unwrap();
     let b = std::fs::read_to_string(root().join("krew/index/plugins/sts.yaml")).unwrap();
-    assert_eq!(a, b, "krew/index/plugins/sts.yaml differs from krew/sts.yaml");
+    assert_eq!(
+        a, b,
+        "krew/index/plugins/sts.yaml differs from krew/sts.yaml"
+    );
     for plat in ["linux", "darwin", "windows"] {
         for arch in ["amd64", "arm64"] {
-            assert!(a.contains(&format!("os: {plat}\n        arch: {arch}\n")), "{plat}/{arch} missing");
+            assert!(
+                a.contains(&format!("os: {plat}\n        arch: {arch}\n")),
+                "{plat}/{arch} missing"
+            );
         }
     }
 }
@@ -225,7 +342,12 @@ fn index_copy_matches_manifest() {
 #[test]
 fn release_workflow_passes_actionlint() {
     let wf = root().join(".github/workflows/release.yml");
-    let out = Command::new(tools().join("actionlint")).arg("-no-color").arg(&wf).current_dir(root()).output().unwrap();
+    let out = Command::new(tools().join("actionlint"))
+        .arg("-no-color")
+        .arg(&wf)
+        .current_dir(root())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "actionlint:\n{}{}",
@@ -235,9 +357,18 @@ fn release_workflow_passes_actionlint() {
     // And actionlint really checks: a broken copy is rejected.
     let dir = tmpdir("actionlint");
     let bad = dir.join("bad.yml");
-    let text = std::fs::read_to_string(&wf).unwrap().replace("runs-on:", "runs_on:");
+    let text = std::fs::read_to_string(&wf)
+        .unwrap()
+        .replace("runs-on:", "runs_on:");
     std::fs::write(&bad, text).unwrap();
-    let out = Command::new(tools().join("actionlint")).arg("-no-color").arg(&bad).output().unwrap();
-    assert!(!out.status.success(), "actionlint accepted a broken workflow");
+    let out = Command::new(tools().join("actionlint"))
+        .arg("-no-color")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "actionlint accepted a broken workflow"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,25 +15,38 @@ const T: Duration = Duration::from_secs(240);
 fn scaled(ns: &Ns, yaml: &str, sts: &str, to: u32) {
     ns.apply(yaml);
     ns.wait_sts_settled(sts, T);
-    ns.kubectl(&["scale", "statefulset", sts, &format!("--replicas={to}")]).expect_code(0);
+    ns.kubectl(&["scale", "statefulset", sts, &format!("--replicas={to}")])
+        .expect_code(0);
     ns.wait_sts_settled(sts, T);
 }
 
 fn claims(ns: &Ns) -> Vec<(String, String)> {
-    let v = ns.kubectl(&["get", "pvc", "-o", "json"]).expect_code(0).json();
+    let v = ns
+        .kubectl(&["get", "pvc", "-o", "json"])
+        .expect_code(0)
+        .json();
     let mut out: Vec<(String, String)> = v["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["metadata"]["deletionTimestamp"].is_null())
-        .map(|c| (c["metadata"]["name"].as_str().unwrap().to_string(), c["spec"]["volumeName"].as_str().unwrap_or("").to_string()))
+        .map(|c| {
+            (
+                c["metadata"]["name"].as_str().unwrap().to_string(),
+                c["spec"]["volumeName"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     out.sort();
     out
 }
 
 fn names(list: &Value) -> Vec<String> {
-    list.as_array().unwrap().iter().map(|e| e["claim"].as_str().unwrap().to_string()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["claim"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn plan(ns: &Ns, extra: &[&str]) -> Value {
@@ -45,7 +58,9 @@ fn plan(ns: &Ns, extra: &[&str]) -> Value {
 fn wait_bound(ns: &Ns, n: usize) {
     common::wait_until(&format!("{n} claims bound"), T, || {
         let v = ns.kubectl(&["get", "pvc", "-o", "json"]).json();
-        v["items"].as_array().is_some_and(|a| a.len() == n && a.iter().all(|c| c["status"]["phase"] == "Bound"))
+        v["items"]
+            .as_array()
+            .is_some_and(|a| a.len() == n && a.iter().all(|c| c["status"]["phase"] == "Bound"))
     });
 }
 
@@ -55,10 +70,14 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     ns.apply(&common::web_yaml(&[]));
     ns.wait_sts_settled("web", T);
     wait_bound(&ns, 3);
-    ns.kubectl(&["scale", "statefulset", "web", "--replicas=1"]).expect_code(0);
+    ns.kubectl(&["scale", "statefulset", "web", "--replicas=1"])
+        .expect_code(0);
     ns.wait_sts_settled("web", T);
     let before = claims(&ns);
-    assert_eq!(before.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["data-web-0", "data-web-1", "data-web-2"]);
+    assert_eq!(
+        before.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["data-web-0", "data-web-1", "data-web-2"]
+    );
 
     let p = plan(&ns, &[]);
     assert_eq!(p["apiVersion"], "kubectl-sts/v1");
@@ -68,18 +87,33 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     for (i, c) in p["candidates"].as_array().unwrap().iter().enumerate() {
         assert_eq!(c["ordinal"], i as i64 + 1);
         assert_eq!(c["statefulsets"], serde_json::json!(["web"]));
-        assert_eq!(c["volume"].as_str().unwrap(), before[i + 1].1, "bound PV of {}", c["claim"]);
+        assert_eq!(
+            c["volume"].as_str().unwrap(),
+            before[i + 1].1,
+            "bound PV of {}",
+            c["claim"]
+        );
         assert_eq!(c["reclaimPolicy"], "Delete");
         assert_eq!(c["destroysData"], true);
         assert_eq!(c["phase"], "Bound");
     }
 
     // Table: the bound PV and "data destroyed" are said plainly.
-    let t = ns.sts(&["prune-pvcs", "--dry-run"]).expect_code(0).stdout.clone();
-    assert!(t.contains(&before[1].1) && t.contains("Delete (data destroyed)"), "{t}");
+    let t = ns
+        .sts(&["prune-pvcs", "--dry-run"])
+        .expect_code(0)
+        .stdout
+        .clone();
+    assert!(
+        t.contains(&before[1].1) && t.contains("Delete (data destroyed)"),
+        "{t}"
+    );
 
     // -A: every namespace; ours is in it with the same two claims.
-    let all = ns.sts(&["prune-pvcs", "-A", "-o", "json", "--dry-run"]).expect_code(0).json();
+    let all = ns
+        .sts(&["prune-pvcs", "-A", "-o", "json", "--dry-run"])
+        .expect_code(0)
+        .json();
     let ours: Vec<&str> = all["candidates"]
         .as_array()
         .unwrap()
@@ -92,24 +126,48 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     // No TTY and no --yes: nothing deleted, exit 4.
     let r = ns.sts(&["prune-pvcs"]);
     r.expect_code(4);
-    assert!(r.stderr.contains("no terminal") && r.stderr.contains("--yes"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no terminal") && r.stderr.contains("--yes"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(claims(&ns), before);
 
     // --dry-run=server: DELETEs validated, nothing deleted.
     let r = ns.sts(&["prune-pvcs", "--dry-run=server"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("2 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("2 deleted, 0 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(claims(&ns), before);
 
     let r = ns.sts(&["prune-pvcs", "web", "--yes"]);
     r.expect_code(0);
-    assert!(r.stdout.contains(&format!("deleted {}/data-web-1 (PV {} and its data deleted)", ns.name, before[1].1)), "{}", r.stdout);
-    assert!(r.stdout.contains("2 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "deleted {}/data-web-1 (PV {} and its data deleted)",
+            ns.name, before[1].1
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("2 deleted, 0 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(claims(&ns), before[..1]);
     // Nothing left to do: exit 0.
     let r = ns.sts(&["prune-pvcs", "--yes"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("No left-behind PersistentVolumeClaims to delete."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("No left-behind PersistentVolumeClaims to delete."),
+        "{}",
+        r.stdout
+    );
 
     // The audit log: exactly 4 DELETEs of claims by the plugin in this namespace
     // (2 server dry-run, 2 real); --dry-run, -A --dry-run and the refused run sent none.
@@ -118,22 +176,40 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
         std::fs::read_to_string(&common::env().audit_log)
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains("\"verb\":\"delete\"") && l.contains("\"userAgent\":\"kubectl-sts/") && l.contains(&path) && l.contains("\"stage\":\"ResponseComplete\""))
+            .filter(|l| {
+                l.contains("\"verb\":\"delete\"")
+                    && l.contains("\"userAgent\":\"kubectl-sts/")
+                    && l.contains(&path)
+                    && l.contains("\"stage\":\"ResponseComplete\"")
+            })
             .count()
     };
-    common::wait_until("4 audited DELETEs", Duration::from_secs(30), || deletes() >= 4);
+    common::wait_until("4 audited DELETEs", Duration::from_secs(30), || {
+        deletes() >= 4
+    });
     assert_eq!(deletes(), 4);
 }
 
 #[test]
 fn start_ordinal_5_range_is_start_based() {
     let ns = Ns::new("prune-start5");
-    scaled(&ns, &common::web_yaml(&[("replicas: 3", "replicas: 3\n  ordinals:\n    start: 5")]), "web", 1);
+    scaled(
+        &ns,
+        &common::web_yaml(&[("replicas: 3", "replicas: 3\n  ordinals:\n    start: 5")]),
+        "web",
+        1,
+    );
     let before = claims(&ns);
-    assert_eq!(before.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["data-web-5", "data-web-6", "data-web-7"]);
+    assert_eq!(
+        before.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["data-web-5", "data-web-6", "data-web-7"]
+    );
     let p = plan(&ns, &[]);
     assert_eq!(names(&p["candidates"]), ["data-web-6", "data-web-7"]);
-    assert_eq!(p["candidates"][0]["reason"], "ordinal 6 outside [5, 6) of web");
+    assert_eq!(
+        p["candidates"][0]["reason"],
+        "ordinal 6 outside [5, 6) of web"
+    );
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before[..1]);
 }
@@ -146,7 +222,13 @@ fn replicas_zero_mounted_and_opted_out_claims() {
     ns.apply(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: intruder\nspec:\n  containers:\n  - name: c\n    image: busybox:1\n  volumes:\n  - name: v\n    persistentVolumeClaim:\n      claimName: data-web-1\n",
     );
-    ns.kubectl(&["annotate", "pvc", "data-web-2", "kubectl-sts.io/prune=never"]).expect_code(0);
+    ns.kubectl(&[
+        "annotate",
+        "pvc",
+        "data-web-2",
+        "kubectl-sts.io/prune=never",
+    ])
+    .expect_code(0);
     let before = claims(&ns);
 
     let p = plan(&ns, &["--include-deleted"]);
@@ -156,11 +238,18 @@ fn replicas_zero_mounted_and_opted_out_claims() {
     assert_eq!(p["weakCandidates"].as_array().unwrap().len(), 0);
     assert_eq!(names(&p["skipped"]), ["data-web-1", "data-web-2"]);
     assert_eq!(p["skipped"][0]["reason"], "mounted by pod intruder");
-    assert_eq!(p["skipped"][1]["reason"], "annotated kubectl-sts.io/prune=never");
+    assert_eq!(
+        p["skipped"][1]["reason"],
+        "annotated kubectl-sts.io/prune=never"
+    );
 
     let r = ns.sts(&["prune-pvcs", "--yes", "--include-deleted"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("1 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 deleted, 0 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(claims(&ns), before[1..]);
 }
 
@@ -174,7 +263,14 @@ fn hpa_max_replicas_protects_claims_unless_ignored() {
     let p = plan(&ns, &[]);
     assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
     assert_eq!(names(&p["skipped"]), ["data-web-1", "data-web-2"]);
-    assert!(p["skipped"][1]["reason"].as_str().unwrap().contains("HPA web may scale web up to 3 replicas"), "{}", p["skipped"][1]);
+    assert!(
+        p["skipped"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HPA web may scale web up to 3 replicas"),
+        "{}",
+        p["skipped"][1]
+    );
     let before = claims(&ns);
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before);
@@ -192,12 +288,23 @@ fn retention_policy_delete_claims_are_left_to_the_controller() {
     scaled(&ns, &yaml, "web", 1);
     common::wait_until("claims owned by the StatefulSet", T, || {
         let v = ns.kubectl(&["get", "pvc", "-o", "json"]).json();
-        v["items"].as_array().is_some_and(|a| a.len() == 3 && a.iter().all(|c| c["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"))
+        v["items"].as_array().is_some_and(|a| {
+            a.len() == 3
+                && a.iter()
+                    .all(|c| c["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet")
+        })
     });
     let p = plan(&ns, &[]);
     assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
     assert_eq!(names(&p["skipped"]), ["data-web-1", "data-web-2"]);
-    assert!(p["skipped"][0]["reason"].as_str().unwrap().starts_with("owned by StatefulSet web"), "{}", p["skipped"][0]);
+    assert!(
+        p["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("owned by StatefulSet web"),
+        "{}",
+        p["skipped"][0]
+    );
     let before = claims(&ns);
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before);
@@ -218,15 +325,22 @@ fn claim_name_fitting_two_statefulsets_needs_both_out_of_range() {
     // b-c-a-1 and b-c-a-2 are out of range for a but live for c-a.
     let p = plan(&ns, &[]);
     assert_eq!(p["candidates"].as_array().unwrap().len(), 0, "{p}");
-    ns.kubectl(&["scale", "statefulset", "c-a", "--replicas=2"]).expect_code(0);
+    ns.kubectl(&["scale", "statefulset", "c-a", "--replicas=2"])
+        .expect_code(0);
     ns.wait_sts_settled("c-a", T);
     let p = plan(&ns, &[]);
     assert_eq!(names(&p["candidates"]), ["b-c-a-2"]);
-    assert_eq!(p["candidates"][0]["statefulsets"], serde_json::json!(["a", "c-a"]));
+    assert_eq!(
+        p["candidates"][0]["statefulsets"],
+        serde_json::json!(["a", "c-a"])
+    );
     let p = plan(&ns, &["a"]);
     assert_eq!(names(&p["candidates"]), ["b-c-a-2"]);
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
-    assert_eq!(claims(&ns).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["b-c-a-0", "b-c-a-1"]);
+    assert_eq!(
+        claims(&ns).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["b-c-a-0", "b-c-a-1"]
+    );
 }
 
 #[test]
@@ -234,9 +348,13 @@ fn claims_of_a_deleted_statefulset_only_with_include_deleted() {
     let ns = Ns::new("prune-deleted");
     ns.apply(&common::web_yaml(&[]));
     ns.wait_sts_settled("web", T);
-    ns.kubectl(&["delete", "statefulset", "web", "--wait=true"]).expect_code(0);
+    ns.kubectl(&["delete", "statefulset", "web", "--wait=true"])
+        .expect_code(0);
     common::wait_until("web pods gone", T, || {
-        ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "name"]).stdout.trim().is_empty()
+        ns.kubectl(&["get", "pods", "-l", "app=web", "-o", "name"])
+            .stdout
+            .trim()
+            .is_empty()
     });
     let before = claims(&ns);
     assert_eq!(before.len(), 3);
@@ -246,21 +364,36 @@ fn claims_of_a_deleted_statefulset_only_with_include_deleted() {
     assert_eq!(p["weakCandidates"].as_array().unwrap().len(), 0);
     let r = ns.sts(&["prune-pvcs", "web", "--dry-run"]);
     r.expect_code(3);
-    assert!(r.stderr.starts_with("error: statefulset \"web\" not found"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: statefulset \"web\" not found"),
+        "{}",
+        r.stderr
+    );
 
     let p = plan(&ns, &["web", "--include-deleted"]);
     assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
-    assert_eq!(names(&p["weakCandidates"]), ["data-web-0", "data-web-1", "data-web-2"]);
+    assert_eq!(
+        names(&p["weakCandidates"]),
+        ["data-web-0", "data-web-1", "data-web-2"]
+    );
     for c in p["weakCandidates"].as_array().unwrap() {
         assert_eq!(c["evidence"], "deletedStatefulSet");
         assert_eq!(c["statefulsets"], serde_json::json!(["web"]));
         assert_eq!(c["template"], "data");
     }
-    let t = ns.sts(&["prune-pvcs", "--include-deleted", "--dry-run"]).expect_code(0).stdout.clone();
+    let t = ns
+        .sts(&["prune-pvcs", "--include-deleted", "--dry-run"])
+        .expect_code(0)
+        .stdout
+        .clone();
     assert!(t.contains("weaker evidence"), "{t}");
     let r = ns.sts(&["prune-pvcs", "--include-deleted", "--yes"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("3 deleted, 0 skipped, 0 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("3 deleted, 0 skipped, 0 failed"),
+        "{}",
+        r.stdout
+    );
     assert!(claims(&ns).is_empty());
 }
 
@@ -268,8 +401,17 @@ fn claims_of_a_deleted_statefulset_only_with_include_deleted() {
 fn usage_errors_exit_2() {
     let r = common::sts(&["prune-pvcs", "web", "-A"]);
     r.expect_code(2);
-    assert!(r.stderr.starts_with("error: -A/--all-namespaces cannot be used with a NAME"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: -A/--all-namespaces cannot be used with a NAME"),
+        "{}",
+        r.stderr
+    );
     let r = common::sts(&["prune-pvcs", "--older-than", "soon"]);
     r.expect_code(2);
-    assert!(r.stderr.starts_with("error: invalid --older-than \"soon\""), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: invalid --older-than \"soon\""),
+        "{}",
+        r.stderr
+    );
 }

@@ -8,7 +8,12 @@
 //! range afterwards is reported (and makes the exit code 1).
 //!
 //! Reproduce with PRUNE_RACE_SEED=<seed>; PRUNE_RACE_ROUNDS sets the rounds.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -79,13 +84,22 @@ async fn settled(sets: &Api<StatefulSet>, replicas: i32) {
         {
             return;
         }
-        assert!(Instant::now() < deadline, "race StatefulSet did not settle at {replicas}: {st:?}");
+        assert!(
+            Instant::now() < deadline,
+            "race StatefulSet did not settle at {replicas}: {st:?}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
 async fn scale(sets: &Api<StatefulSet>, replicas: i32) {
-    sets.patch("race", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": replicas}}))).await.unwrap();
+    sets.patch(
+        "race",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+    )
+    .await
+    .unwrap();
 }
 
 fn claim_name(ord: i32) -> String {
@@ -97,22 +111,40 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
     let ns = Ns::new("prune-race");
     ns.apply(STS);
     let kc = kube::config::Kubeconfig::read_from(&common::env().kubeconfig).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     let client = kube::Client::try_from(cfg).unwrap();
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &ns.name);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
     settled(&sets, 1).await;
 
-    let seed: u64 = std::env::var("PRUNE_RACE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) | 1
-    });
-    let rounds: i32 = std::env::var("PRUNE_RACE_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let seed: u64 = std::env::var("PRUNE_RACE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+                | 1
+        });
+    let rounds: i32 = std::env::var("PRUNE_RACE_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
     println!("prune race: seed {seed} (reproduce with PRUNE_RACE_SEED={seed}), {rounds} rounds");
     let mut rng = Rng(seed);
     let dir = tempdir(&ns.name);
     let started = Instant::now();
-    let (mut deleted_total, mut protected_total, mut back_total, mut touched_total, mut precondition_total) = (0, 0, 0, 0, 0);
+    let (
+        mut deleted_total,
+        mut protected_total,
+        mut back_total,
+        mut touched_total,
+        mut precondition_total,
+    ) = (0, 0, 0, 0, 0);
 
     for round in 0..rounds {
         let ords = [10 + 2 * round, 11 + 2 * round];
@@ -171,12 +203,18 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
             // Every 10th round is fixed: each claim changes exactly between its
             // final re-check and its DELETE, so the precondition must stop it.
             let fixed = round % 10 == 0;
-            let own = claim.rsplit_once('-').and_then(|(_, o)| o.parse::<i32>().ok());
+            let own = claim
+                .rsplit_once('-')
+                .and_then(|(_, o)| o.parse::<i32>().ok());
             let target = match own {
                 Some(o) if fixed || rng.below(4) < 3 => o,
                 _ => ords[rng.below(2) as usize],
             };
-            let action = if fixed { if point == "before-delete" { 3 } else { 0 } } else { rng.below(4) };
+            let action = if fixed {
+                if point == "before-delete" { 3 } else { 0 }
+            } else {
+                rng.below(4)
+            };
             match action {
                 1 => {
                     replicas = replicas.max(target + 1);
@@ -193,14 +231,28 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
                     .unwrap();
                     pods.create(&PostParams::default(), &pod).await.unwrap();
                     mounted.insert(claim_name(target));
-                    log.push(format!("{point}({claim}): pod {name} mounts {}", claim_name(target)));
+                    log.push(format!(
+                        "{point}({claim}): pod {name} mounts {}",
+                        claim_name(target)
+                    ));
                 }
                 3 => {
                     let patch = json!({"metadata": {"labels": {"touched": format!("s{seq}")}}});
                     // A claim we already deleted may be gone (404); that is no change.
-                    let patched = match claims.patch(&claim_name(target), &PatchParams::default(), &Patch::Merge(patch)).await {
+                    let patched = match claims
+                        .patch(
+                            &claim_name(target),
+                            &PatchParams::default(),
+                            &Patch::Merge(patch),
+                        )
+                        .await
+                    {
                         Ok(_) => true,
-                        Err(kube::Error::Api(s)) if s.code == 404 && past_delete.contains(&claim_name(target)) => false,
+                        Err(kube::Error::Api(s))
+                            if s.code == 404 && past_delete.contains(&claim_name(target)) =>
+                        {
+                            false
+                        }
                         Err(e) => panic!("patch {}: {e}", claim_name(target)),
                     };
                     if patched && !past_delete.contains(&claim_name(target)) {
@@ -212,7 +264,10 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
             }
             let ord_of = |c: &str| c.rsplit_once('-').unwrap().1.parse::<i32>().unwrap();
             if point == "before-recheck" {
-                at_final.insert(claim.clone(), ord_of(&claim) < replicas || mounted.contains(&claim));
+                at_final.insert(
+                    claim.clone(),
+                    ord_of(&claim) < replicas || mounted.contains(&claim),
+                );
             }
             if point == "before-delete" {
                 past_delete.insert(claim.clone());
@@ -226,27 +281,52 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let ctx = format!("round {round} seed {seed}\nactions: {log:#?}\nstdout: {stdout}\nstderr: {stderr}");
-        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {ctx}"));
+        let ctx = format!(
+            "round {round} seed {seed}\nactions: {log:#?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {ctx}"));
         assert_eq!(doc["candidates"].as_array().map(Vec::len), Some(2), "{ctx}");
-        let results = doc["results"].as_array().unwrap_or_else(|| panic!("no results: {ctx}"));
+        let results = doc["results"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no results: {ctx}"));
         assert_eq!(results.len(), 2, "{ctx}");
         let mut bad = false;
         for r in results {
             let c = r["claim"].as_str().unwrap().to_string();
-            let protected = *at_final.get(&c).unwrap_or_else(|| panic!("no final re-read for {c}: {ctx}"));
+            let protected = *at_final
+                .get(&c)
+                .unwrap_or_else(|| panic!("no final re-read for {c}: {ctx}"));
             let live = claims.get_opt(&c).await.unwrap();
-            let still_there = live.as_ref().is_some_and(|p| p.metadata.deletion_timestamp.is_none());
+            let still_there = live
+                .as_ref()
+                .is_some_and(|p| p.metadata.deletion_timestamp.is_none());
             if protected {
                 protected_total += 1;
-                assert_eq!(r["result"], "skipped", "{c} was protected at the final re-read: {ctx}");
-                assert!(still_there, "{c} was protected at the final re-read but is deleted: {ctx}");
+                assert_eq!(
+                    r["result"], "skipped",
+                    "{c} was protected at the final re-read: {ctx}"
+                );
+                assert!(
+                    still_there,
+                    "{c} was protected at the final re-read but is deleted: {ctx}"
+                );
             }
             if touched.contains(&c) {
                 touched_total += 1;
-                assert_eq!(r["result"], "skipped", "{c} changed before its DELETE: {ctx}");
-                assert!(still_there, "{c} changed before its DELETE but is deleted: {ctx}");
-                if r["reason"].as_str().unwrap_or("").contains("precondition failed") {
+                assert_eq!(
+                    r["result"], "skipped",
+                    "{c} changed before its DELETE: {ctx}"
+                );
+                assert!(
+                    still_there,
+                    "{c} changed before its DELETE but is deleted: {ctx}"
+                );
+                if r["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("precondition failed")
+                {
                     precondition_total += 1;
                 }
             }
@@ -254,7 +334,11 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
                 deleted_total += 1;
                 assert!(!still_there, "{c} reported deleted but still there: {ctx}");
                 let back = back_at_post.get(&c).copied().unwrap_or(false);
-                assert_eq!(r["cameBackInRange"].is_string(), back, "{c}: came-back report mismatch: {ctx}");
+                assert_eq!(
+                    r["cameBackInRange"].is_string(),
+                    back,
+                    "{c}: came-back report mismatch: {ctx}"
+                );
                 if back {
                     back_total += 1;
                 }
@@ -270,10 +354,20 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
             scale(&sets, 1).await;
         }
         for s in 0..seq {
-            let _ = pods.delete(&format!("m-{round}-{s}"), &DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() }).await;
+            let _ = pods
+                .delete(
+                    &format!("m-{round}-{s}"),
+                    &DeleteParams {
+                        grace_period_seconds: Some(0),
+                        ..DeleteParams::default()
+                    },
+                )
+                .await;
         }
         for o in ords {
-            let _ = claims.delete(&claim_name(o), &DeleteParams::default()).await;
+            let _ = claims
+                .delete(&claim_name(o), &DeleteParams::default())
+                .await;
         }
     }
     let per_round = started.elapsed().as_millis() / rounds.max(1) as u128;
@@ -282,7 +376,14 @@ async fn race_scale_ups_and_mounts_injected_at_fault_points() {
         started.elapsed().as_secs_f64()
     );
     if rounds >= 50 {
-        assert!(deleted_total > 0 && protected_total > 0 && back_total > 0 && touched_total > 0 && precondition_total > 0, "the rounds did not exercise every branch (seed {seed})");
+        assert!(
+            deleted_total > 0
+                && protected_total > 0
+                && back_total > 0
+                && touched_total > 0
+                && precondition_total > 0,
+            "the rounds did not exercise every branch (seed {seed})"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

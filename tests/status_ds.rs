@@ -34,11 +34,13 @@ fn make_nodes(ns: &Ns, specs: &[(&str, Value, Value)]) -> Nodes {
     let mut names = Vec::new();
     for (suffix, labels, taints) in specs {
         let name = format!("{}-{suffix}", ns.name);
-        let mut l = json!({"kubernetes.io/hostname": name, "type": "kwok", "kubectl-sts.test/ns": ns.name});
+        let mut l =
+            json!({"kubernetes.io/hostname": name, "type": "kwok", "kubectl-sts.test/ns": ns.name});
         for (k, v) in labels.as_object().unwrap() {
             l[k] = v.clone();
         }
-        let mut t = vec![json!({"key": format!("kubectl-sts.test/{}", ns.name), "effect": "NoSchedule"})];
+        let mut t =
+            vec![json!({"key": format!("kubectl-sts.test/{}", ns.name), "effect": "NoSchedule"})];
         t.extend(taints.as_array().unwrap().iter().cloned());
         let res = json!({"cpu": "32", "memory": "256Gi", "pods": "110"});
         items.push(json!({"apiVersion": "v1", "kind": "Node",
@@ -46,25 +48,42 @@ fn make_nodes(ns: &Ns, specs: &[(&str, Value, Value)]) -> Nodes {
             "spec": {"taints": t}, "status": {"capacity": res, "allocatable": res}}));
         names.push(name);
     }
-    kubectl_stdin(&["create", "--validate=false", "-f", "-"], &json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()).expect_code(0);
+    kubectl_stdin(
+        &["create", "--validate=false", "-f", "-"],
+        &json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string(),
+    )
+    .expect_code(0);
     let guard = Nodes(names.clone());
     for n in &names {
         wait_until(&format!("node {n} Ready"), Duration::from_secs(60), || {
             let v = kubectl(&["get", "node", n, "-o", "json"]).json();
-            v["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
-                && !v["spec"]["taints"].as_array().is_some_and(|ts| ts.iter().any(|t| t["key"] == "node.kubernetes.io/not-ready"))
+            v["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            }) && !v["spec"]["taints"].as_array().is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t["key"] == "node.kubernetes.io/not-ready")
+            })
         });
     }
     guard
 }
 
 /// A DaemonSet pinned to the test's nodes.
-fn ds_yaml(ns: &Ns, name: &str, image: &str, extra_selector: Value, extra_tolerations: Value) -> String {
+fn ds_yaml(
+    ns: &Ns,
+    name: &str,
+    image: &str,
+    extra_selector: Value,
+    extra_tolerations: Value,
+) -> String {
     let mut sel = json!({"kubectl-sts.test/ns": ns.name});
     for (k, v) in extra_selector.as_object().unwrap() {
         sel[k] = v.clone();
     }
-    let mut tols = vec![json!({"key": format!("kubectl-sts.test/{}", ns.name), "operator": "Exists", "effect": "NoSchedule"})];
+    let mut tols = vec![
+        json!({"key": format!("kubectl-sts.test/{}", ns.name), "operator": "Exists", "effect": "NoSchedule"}),
+    ];
     tols.extend(extra_tolerations.as_array().unwrap().iter().cloned());
     json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
         "spec": {"selector": {"matchLabels": {"app": name}},
@@ -79,22 +98,35 @@ fn ds_yaml(ns: &Ns, name: &str, image: &str, extra_selector: Value, extra_tolera
 fn wait_ds(ns: &Ns, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     let mut out = Value::Null;
-    wait_until(&format!("daemonset {name}: {what}"), Duration::from_secs(240), || {
-        let d = ns.get("daemonset", name);
-        let ok = d["status"]["observedGeneration"] == d["metadata"]["generation"] && d["status"] == last && check(&d["status"]);
-        last = d["status"].clone();
-        out = d;
-        ok
-    });
+    wait_until(
+        &format!("daemonset {name}: {what}"),
+        Duration::from_secs(240),
+        || {
+            let d = ns.get("daemonset", name);
+            let ok = d["status"]["observedGeneration"] == d["metadata"]["generation"]
+                && d["status"] == last
+                && check(&d["status"]);
+            last = d["status"].clone();
+            out = d;
+            ok
+        },
+    );
     out
 }
 
 fn row<'a>(j: &'a Value, node: &str) -> &'a Value {
-    j["nodes"].as_array().unwrap().iter().find(|r| r["node"] == node).unwrap_or_else(|| panic!("no row for {node} in {j}"))
+    j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["node"] == node)
+        .unwrap_or_else(|| panic!("no row for {node} in {j}"))
 }
 
 fn table_line<'a>(out: &'a str, node: &str) -> &'a str {
-    out.lines().find(|l| l.starts_with(&format!("{node} "))).unwrap_or_else(|| panic!("no line for {node}:\n{out}"))
+    out.lines()
+        .find(|l| l.starts_with(&format!("{node} ")))
+        .unwrap_or_else(|| panic!("no line for {node}:\n{out}"))
 }
 
 #[test]
@@ -103,83 +135,185 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     let cp = format!("{}-cp", ns.name);
     let w1 = format!("{}-w1", ns.name);
     let w2 = format!("{}-w2", ns.name);
-    let _nodes = make_nodes(&ns, &[
-        ("cp", json!({"node-role.kubernetes.io/control-plane": ""}), json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])),
-        ("w1", json!({"disk": "ssd"}), json!([])),
-        ("w2", json!({}), json!([])),
-    ]);
-    ns.apply(&ds_yaml(&ns, "log-collector", "registry.k8s.io/pause:3.10", json!({}), json!([])));
+    let _nodes = make_nodes(
+        &ns,
+        &[
+            (
+                "cp",
+                json!({"node-role.kubernetes.io/control-plane": ""}),
+                json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]),
+            ),
+            ("w1", json!({"disk": "ssd"}), json!([])),
+            ("w2", json!({}), json!([])),
+        ],
+    );
+    ns.apply(&ds_yaml(
+        &ns,
+        "log-collector",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ));
     ns.apply(&ds_yaml(&ns, "node-exporter", "registry.k8s.io/pause:3.10", json!({}),
         json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}])));
-    ns.apply(&ds_yaml(&ns, "node-monitor", "registry.k8s.io/pause:3.10", json!({"disk": "ssd"}), json!([])));
-    wait_ds(&ns, "log-collector", "2 ready", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
-    wait_ds(&ns, "node-exporter", "3 ready", |s| s["desiredNumberScheduled"] == 3 && s["numberReady"] == 3);
-    wait_ds(&ns, "node-monitor", "1 ready", |s| s["desiredNumberScheduled"] == 1 && s["numberReady"] == 1);
+    ns.apply(&ds_yaml(
+        &ns,
+        "node-monitor",
+        "registry.k8s.io/pause:3.10",
+        json!({"disk": "ssd"}),
+        json!([]),
+    ));
+    wait_ds(&ns, "log-collector", "2 ready", |s| {
+        s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2
+    });
+    wait_ds(&ns, "node-exporter", "3 ready", |s| {
+        s["desiredNumberScheduled"] == 3 && s["numberReady"] == 3
+    });
+    wait_ds(&ns, "node-monitor", "1 ready", |s| {
+        s["desiredNumberScheduled"] == 1 && s["numberReady"] == 1
+    });
 
     // log-collector: missing from the control-plane-like node, intended
     let r = sts_in(&ns.name, &["status", "ds/log-collector"], &[]);
     r.expect_code(0);
     let l = table_line(&r.stdout, &cp);
-    assert!(l.contains("no") && l.contains("Excluded") && l.contains("taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated"), "{l}");
+    assert!(
+        l.contains("no")
+            && l.contains("Excluded")
+            && l.contains("taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated"),
+        "{l}"
+    );
     for w in [&w1, &w2] {
         let l = table_line(&r.stdout, w);
-        assert!(l.contains("yes") && l.contains("Running") && l.contains("log-collector-"), "{l}");
+        assert!(
+            l.contains("yes") && l.contains("Running") && l.contains("log-collector-"),
+            "{l}"
+        );
     }
-    assert!(r.stdout.contains("− 1 tainted node-role.kubernetes.io/control-plane:NoSchedule"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("− 1 tainted node-role.kubernetes.io/control-plane:NoSchedule"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("DESIRED 2 = "), "{}", r.stdout);
     assert!(r.stdout.contains("(intended)"), "{}", r.stdout);
     assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
-    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     assert_eq!(j["apiVersion"], "kubectl-sts/v1");
     assert_eq!(j["kind"], "DaemonSetStatus");
     assert_eq!(j["counts"]["desired"], 2);
     assert_eq!(j["counts"]["current"], 2);
     assert_eq!(row(&j, &cp)["shouldRun"], false);
     assert_eq!(row(&j, &cp)["shouldContinueRunning"], true);
-    assert_eq!(row(&j, &cp)["blockers"][0], json!({"kind": "taint", "key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}));
+    assert_eq!(
+        row(&j, &cp)["blockers"][0],
+        json!({"kind": "taint", "key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"})
+    );
     assert_eq!(row(&j, &w1)["verdict"], "Running");
 
     // node-exporter: present on the control-plane-like node thanks to its toleration
-    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--node", &cp], &[]).expect_code(0).json();
+    let j = sts_in(
+        &ns.name,
+        &["status", "ds/node-exporter", "-o", "json", "--node", &cp],
+        &[],
+    )
+    .expect_code(0)
+    .json();
     assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
     assert_eq!(row(&j, &cp)["shouldRun"], true);
     assert_eq!(row(&j, &cp)["verdict"], "Running");
-    assert!(row(&j, &cp)["pod"]["name"].as_str().unwrap().starts_with("node-exporter-"));
+    assert!(
+        row(&j, &cp)["pod"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("node-exporter-")
+    );
 
     // node-monitor: only on disk=ssd; w2 names the failing selector and the fix
-    let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[]).expect_code(0).stdout.clone();
+    let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[])
+        .expect_code(0)
+        .stdout
+        .clone();
     assert!(table_line(&r, &w1).contains("Running"), "{r}");
-    assert!(table_line(&r, &w2).contains("nodeSelector disk=ssd: label missing"), "{r}");
-    assert!(r.contains("excluded, without disk=ssd") && r.contains(" disk=ssd --overwrite"), "{r}");
+    assert!(
+        table_line(&r, &w2).contains("nodeSelector disk=ssd: label missing"),
+        "{r}"
+    );
+    assert!(
+        r.contains("excluded, without disk=ssd") && r.contains(" disk=ssd --overwrite"),
+        "{r}"
+    );
     kubectl(&["label", "node", &w2, "disk=ssd"]).expect_code(0);
-    wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2);
-    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
+    wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| {
+        s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2
+    });
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     assert_eq!(row(&j, &w2)["verdict"], "Running");
     assert_eq!(row(&j, &w2)["shouldRun"], true);
     kubectl(&["label", "node", &w2, "disk-"]).expect_code(0);
-    wait_ds(&ns, "node-monitor", "back to 1 after unlabelling", |s| s["desiredNumberScheduled"] == 1 && s["currentNumberScheduled"] == 1 && s["numberMisscheduled"] == 0);
-    common::wait_until("node-monitor pod gone from w2", Duration::from_secs(60), || {
-        let v = ns.kubectl(&["get", "pods", "-l", "app=node-monitor", "-o", "json"]).json();
-        v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
+    wait_ds(&ns, "node-monitor", "back to 1 after unlabelling", |s| {
+        s["desiredNumberScheduled"] == 1
+            && s["currentNumberScheduled"] == 1
+            && s["numberMisscheduled"] == 0
     });
-    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[]).expect_code(0).json();
+    common::wait_until(
+        "node-monitor pod gone from w2",
+        Duration::from_secs(60),
+        || {
+            let v = ns
+                .kubectl(&["get", "pods", "-l", "app=node-monitor", "-o", "json"])
+                .json();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["spec"]["nodeName"] != w2.as_str())
+        },
+    );
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     assert_eq!(row(&j, &w2)["verdict"], "Excluded");
     assert!(row(&j, &w2)["pod"].is_null());
 
     // NoExecute taint on w2: log-collector's pod is removed, the row says why
     kubectl(&["taint", "node", &w2, "fz/evict=yes:NoExecute"]).expect_code(0);
-    wait_ds(&ns, "log-collector", "1 desired after NoExecute", |s| s["desiredNumberScheduled"] == 1 && s["currentNumberScheduled"] == 1 && s["numberMisscheduled"] == 0);
-    common::wait_until("log-collector pod gone from w2", Duration::from_secs(60), || {
-        let v = ns.kubectl(&["get", "pods", "-l", "app=log-collector", "-o", "json"]).json();
-        v["items"].as_array().unwrap().iter().all(|p| p["spec"]["nodeName"] != w2.as_str())
+    wait_ds(&ns, "log-collector", "1 desired after NoExecute", |s| {
+        s["desiredNumberScheduled"] == 1
+            && s["currentNumberScheduled"] == 1
+            && s["numberMisscheduled"] == 0
     });
-    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[]).expect_code(0).json();
+    common::wait_until(
+        "log-collector pod gone from w2",
+        Duration::from_secs(60),
+        || {
+            let v = ns
+                .kubectl(&["get", "pods", "-l", "app=log-collector", "-o", "json"])
+                .json();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["spec"]["nodeName"] != w2.as_str())
+        },
+    );
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     let r2 = row(&j, &w2);
     assert_eq!(r2["shouldRun"], false);
     assert_eq!(r2["shouldContinueRunning"], false);
     assert_eq!(r2["blockers"][0]["key"], "fz/evict");
     assert_eq!(r2["blockers"][0]["effect"], "NoExecute");
-    let t = sts_in(&ns.name, &["status", "ds/log-collector"], &[]).expect_code(0).stdout.clone();
+    let t = sts_in(&ns.name, &["status", "ds/log-collector"], &[])
+        .expect_code(0)
+        .stdout
+        .clone();
     assert!(t.contains("add to spec.template.spec: tolerations: [{key: fz/evict, operator: Equal, value: \"yes\", effect: NoExecute}]"), "{t}");
 
     // a NoSchedule taint keeps node-exporter's pod but counts it misscheduled
@@ -187,93 +321,275 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     // (the 1.36 controller may not re-sync on a taint-only node change, so
     // its numberMisscheduled can lag; the verdict comes from the node itself)
     wait_until("w1 tainted", Duration::from_secs(30), || {
-        kubectl(&["get", "node", &w1, "-o", "json"]).json()["spec"]["taints"].as_array().unwrap().iter().any(|t| t["key"] == "fz/drain")
+        kubectl(&["get", "node", &w1, "-o", "json"]).json()["spec"]["taints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["key"] == "fz/drain")
     });
-    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json", "--only-problems"], &[]).expect_code(0).json();
-    assert_eq!(j["nodes"].as_array().unwrap().len(), 1, "only w1 has a problem (w2 excluded, pod gone): {j}");
+    let j = sts_in(
+        &ns.name,
+        &[
+            "status",
+            "ds/node-exporter",
+            "-o",
+            "json",
+            "--only-problems",
+        ],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(
+        j["nodes"].as_array().unwrap().len(),
+        1,
+        "only w1 has a problem (w2 excluded, pod gone): {j}"
+    );
     let m = row(&j, &w1);
     assert_eq!(m["verdict"], "Misscheduled");
-    assert!(m["cause"].as_str().unwrap().contains("kept because no NoExecute taint evicts it"), "{m}");
-    let r = sts_in(&ns.name, &["status", "ds/node-exporter", "--fail-on", "warning"], &[]);
+    assert!(
+        m["cause"]
+            .as_str()
+            .unwrap()
+            .contains("kept because no NoExecute taint evicts it"),
+        "{m}"
+    );
+    let r = sts_in(
+        &ns.name,
+        &["status", "ds/node-exporter", "--fail-on", "warning"],
+        &[],
+    );
     r.expect_code(1);
-    assert!(r.stdout.contains(&format!("{w1}: taint fz/drain=now:NoSchedule not tolerated")), "{}", r.stdout);
-    assert!(r.stdout.lines().any(|l| l.starts_with("MISSCHEDULED ")), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "{w1}: taint fz/drain=now:NoSchedule not tolerated"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("MISSCHEDULED ")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     let ns = Ns::new("ds-unready");
     let names: Vec<String> = (0..3).map(|i| format!("{}-n{i}", ns.name)).collect();
-    let _nodes = make_nodes(&ns, &[("n0", json!({}), json!([])), ("n1", json!({}), json!([])), ("n2", json!({}), json!([]))]);
-    ns.apply(&ds_yaml(&ns, "crashy", "example.invalid/crash-loop:1", json!({}), json!([])));
-    ns.apply(&ds_yaml(&ns, "pully", "example.invalid/image-pull-backoff:1", json!({}), json!([])));
-    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({}), json!([])));
-    wait_ds(&ns, "agent", "3 ready", |s| s["numberReady"] == 3 && s["updatedNumberScheduled"] == 3);
-    wait_until("crashy pods in CrashLoopBackOff", Duration::from_secs(90), || {
-        let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).json();
-        j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "CrashLoopBackOff")
+    let _nodes = make_nodes(
+        &ns,
+        &[
+            ("n0", json!({}), json!([])),
+            ("n1", json!({}), json!([])),
+            ("n2", json!({}), json!([])),
+        ],
+    );
+    ns.apply(&ds_yaml(
+        &ns,
+        "crashy",
+        "example.invalid/crash-loop:1",
+        json!({}),
+        json!([]),
+    ));
+    ns.apply(&ds_yaml(
+        &ns,
+        "pully",
+        "example.invalid/image-pull-backoff:1",
+        json!({}),
+        json!([]),
+    ));
+    ns.apply(&ds_yaml(
+        &ns,
+        "agent",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ));
+    wait_ds(&ns, "agent", "3 ready", |s| {
+        s["numberReady"] == 3 && s["updatedNumberScheduled"] == 3
     });
-    let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).expect_code(0).json();
+    wait_until(
+        "crashy pods in CrashLoopBackOff",
+        Duration::from_secs(90),
+        || {
+            let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[]).json();
+            j["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name))
+                .all(|r| r["pod"]["status"] == "CrashLoopBackOff")
+        },
+    );
+    let j = sts_in(&ns.name, &["status", "ds/crashy", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     for n in &names {
         let r = row(&j, n);
         assert_eq!(r["verdict"], "NotReady");
-        assert!(r["cause"].as_str().unwrap().contains("container main CrashLoopBackOff after 5 restarts"), "{r}");
+        assert!(
+            r["cause"]
+                .as_str()
+                .unwrap()
+                .contains("container main CrashLoopBackOff after 5 restarts"),
+            "{r}"
+        );
     }
-    let r = sts_in(&ns.name, &["status", "ds/crashy", "--fail-on", "error"], &[]);
+    let r = sts_in(
+        &ns.name,
+        &["status", "ds/crashy", "--fail-on", "error"],
+        &[],
+    );
     r.expect_code(1);
-    assert!(r.stdout.contains("READY 0: 3 pods not Ready"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("READY 0: 3 pods not Ready"),
+        "{}",
+        r.stdout
+    );
 
-    wait_until("pully pods in ImagePullBackOff", Duration::from_secs(90), || {
-        let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json"], &[]).json();
-        j["nodes"].as_array().unwrap().iter().filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name)).all(|r| r["pod"]["status"] == "ImagePullBackOff")
-    });
-    let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json", "--node", &names[1]], &[]).expect_code(0).json();
-    assert!(row(&j, &names[1])["cause"].as_str().unwrap().contains("ImagePullBackOff: image example.invalid/image-pull-backoff:1 cannot be pulled"), "{j}");
+    wait_until(
+        "pully pods in ImagePullBackOff",
+        Duration::from_secs(90),
+        || {
+            let j = sts_in(&ns.name, &["status", "ds/pully", "-o", "json"], &[]).json();
+            j["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["node"].as_str().unwrap().starts_with(&ns.name))
+                .all(|r| r["pod"]["status"] == "ImagePullBackOff")
+        },
+    );
+    let j = sts_in(
+        &ns.name,
+        &["status", "ds/pully", "-o", "json", "--node", &names[1]],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert!(
+        row(&j, &names[1])["cause"].as_str().unwrap().contains(
+            "ImagePullBackOff: image example.invalid/image-pull-backoff:1 cannot be pulled"
+        ),
+        "{j}"
+    );
 
     // rollout to an image that never becomes Ready: stuck on maxUnavailable=1
     let before = ns.get("daemonset", "agent");
-    ns.kubectl(&["set", "image", "ds/agent", "main=example.invalid/not-ready:1"]).expect_code(0);
+    ns.kubectl(&[
+        "set",
+        "image",
+        "ds/agent",
+        "main=example.invalid/not-ready:1",
+    ])
+    .expect_code(0);
     wait_ds(&ns, "agent", "1 updated, 2 ready", |s| {
-        s["updatedNumberScheduled"] == 1 && s["numberReady"] == 2 && s["observedGeneration"].as_i64() > before["metadata"]["generation"].as_i64()
+        s["updatedNumberScheduled"] == 1
+            && s["numberReady"] == 2
+            && s["observedGeneration"].as_i64() > before["metadata"]["generation"].as_i64()
     });
-    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[]).expect_code(0).json();
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
     assert_eq!(j["rollout"]["maxUnavailable"], 1);
     assert_eq!(j["rollout"]["updated"], 1);
     assert_eq!(j["rollout"]["oldNodes"].as_array().unwrap().len(), 2, "{j}");
     let stuck = j["rollout"]["stuck"].as_str().unwrap();
-    let new_node = j["nodes"].as_array().unwrap().iter().find(|r| r["pod"]["updated"] == true).unwrap()["node"].as_str().unwrap().to_string();
-    assert_eq!(stuck, format!("1/3 updated: 2 node(s) wait because 1 unavailable pod(s) ({new_node}) use the whole maxUnavailable=1 budget"));
-    assert!(row(&j, &new_node)["cause"].as_str().unwrap().contains("readiness failing"), "{j}");
+    let new_node = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pod"]["updated"] == true)
+        .unwrap()["node"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        stuck,
+        format!(
+            "1/3 updated: 2 node(s) wait because 1 unavailable pod(s) ({new_node}) use the whole maxUnavailable=1 budget"
+        )
+    );
+    assert!(
+        row(&j, &new_node)["cause"]
+            .as_str()
+            .unwrap()
+            .contains("readiness failing"),
+        "{j}"
+    );
     let hash = j["rollout"]["currentHash"].as_str().unwrap();
     assert_eq!(row(&j, &new_node)["pod"]["revision"], hash);
     let t = sts_in(&ns.name, &["status", "ds/agent"], &[]);
     t.expect_code(0);
     assert!(t.stdout.contains("(old)"), "{}", t.stdout);
-    sts_in(&ns.name, &["status", "ds/agent", "--fail-on", "warning"], &[]).expect_code(1);
+    sts_in(
+        &ns.name,
+        &["status", "ds/agent", "--fail-on", "warning"],
+        &[],
+    )
+    .expect_code(1);
 }
 
 #[test]
 fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
     let ns = Ns::new("ds-rbac");
     let _nodes = make_nodes(&ns, &[("n0", json!({}), json!([]))]);
-    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({}), json!([])));
+    ns.apply(&ds_yaml(
+        &ns,
+        "agent",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ));
     wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
-    ns.kubectl(&["create", "rolebinding", "viewer", "--clusterrole=view", "--user=sts-viewer"]).expect_code(0);
-    let viewer = common::env().viewer_kubeconfig.to_str().unwrap().to_string();
+    ns.kubectl(&[
+        "create",
+        "rolebinding",
+        "viewer",
+        "--clusterrole=view",
+        "--user=sts-viewer",
+    ])
+    .expect_code(0);
+    let viewer = common::env()
+        .viewer_kubeconfig
+        .to_str()
+        .unwrap()
+        .to_string();
     wait_until("viewer can list pods", Duration::from_secs(30), || {
         kubectl(&["--kubeconfig", &viewer, "get", "pods", "-n", &ns.name]).code == 0
     });
-    let r = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[("KUBECONFIG", &viewer)]);
+    let r = sts_in(
+        &ns.name,
+        &["status", "ds/agent", "-o", "json"],
+        &[("KUBECONFIG", &viewer)],
+    );
     r.expect_code(0);
     let j = r.json();
     assert_eq!(j["nodesChecked"], false);
     let row0 = row(&j, &format!("{}-n0", ns.name));
     assert!(row0["shouldRun"].is_null());
     assert_eq!(row0["pod"]["ready"], true);
-    assert!(j["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("was not checked")), "{j}");
-    let t = sts_in(&ns.name, &["status", "ds/agent"], &[("KUBECONFIG", &viewer)]);
+    assert!(
+        j["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("was not checked")),
+        "{j}"
+    );
+    let t = sts_in(
+        &ns.name,
+        &["status", "ds/agent"],
+        &[("KUBECONFIG", &viewer)],
+    );
     t.expect_code(0);
-    assert!(t.stdout.contains("note: nodes could not be read"), "{}", t.stdout);
+    assert!(
+        t.stdout.contains("note: nodes could not be read"),
+        "{}",
+        t.stdout
+    );
 }
 
 /// `--watch`: one LIST per kind, then only WATCH requests; a node label
@@ -281,20 +597,47 @@ fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
 #[test]
 fn watch_lists_once_then_rerenders_from_events() {
     let ns = Ns::new("ds-watch");
-    let nodes = make_nodes(&ns, &[("w0", json!({"role": "edge"}), json!([])), ("w1", json!({}), json!([]))]);
-    ns.apply(&ds_yaml(&ns, "agent", "registry.k8s.io/pause:3.10", json!({"role": "edge"}), json!([])));
+    let nodes = make_nodes(
+        &ns,
+        &[
+            ("w0", json!({"role": "edge"}), json!([])),
+            ("w1", json!({}), json!([])),
+        ],
+    );
+    ns.apply(&ds_yaml(
+        &ns,
+        "agent",
+        "registry.k8s.io/pause:3.10",
+        json!({"role": "edge"}),
+        json!([]),
+    ));
     wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
     let child = ns.spawn_watch(&["status", "ds/agent", "--watch", "-o", "json"], "12s");
     let audit = || common::audit_events(&ns.name);
     wait_until("the plugin's pod watch", Duration::from_secs(60), || {
-        audit().iter().any(|e| e["verb"] == "watch" && e["objectRef"]["resource"] == "pods" && e["objectRef"]["namespace"] == ns.name.as_str())
+        audit().iter().any(|e| {
+            e["verb"] == "watch"
+                && e["objectRef"]["resource"] == "pods"
+                && e["objectRef"]["namespace"] == ns.name.as_str()
+        })
     });
     kubectl(&["label", "node", &nodes.0[1], "role=edge"]).expect_code(0);
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let docs: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(docs.len() >= 2, "expected a re-render after the label change:\n{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        docs.len() >= 2,
+        "expected a re-render after the label change:\n{stdout}"
+    );
     let last = docs.last().unwrap();
     assert_eq!(row(last, &nodes.0[1])["shouldRun"], true, "{last}");
 
@@ -303,11 +646,27 @@ fn watch_lists_once_then_rerenders_from_events() {
     for e in audit() {
         verbs.insert(e["verb"].as_str().unwrap_or("").to_string());
         if e["verb"] == "list" {
-            lists.entry(e["objectRef"]["resource"].as_str().unwrap_or("").to_string()).or_default().insert(e["auditID"].as_str().unwrap_or("").to_string());
+            lists
+                .entry(
+                    e["objectRef"]["resource"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                )
+                .or_default()
+                .insert(e["auditID"].as_str().unwrap_or("").to_string());
         }
     }
     for kind in ["daemonsets", "pods", "controllerrevisions", "events"] {
-        assert_eq!(lists.get(kind).map(|s| s.len()), Some(1), "{kind}: {lists:?}");
+        assert_eq!(
+            lists.get(kind).map(|s| s.len()),
+            Some(1),
+            "{kind}: {lists:?}"
+        );
     }
-    assert_eq!(verbs, ["list", "watch"].iter().map(|s| s.to_string()).collect(), "only LIST and WATCH in the namespace");
+    assert_eq!(
+        verbs,
+        ["list", "watch"].iter().map(|s| s.to_string()).collect(),
+        "only LIST and WATCH in the namespace"
+    );
 }

@@ -13,12 +13,18 @@ fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
     ns.wait_sts_settled("web", Duration::from_secs(240));
     common::wait_until("3 claims Bound", Duration::from_secs(60), || {
         let v = ns.kubectl(&["get", "pvc", "-o", "json"]).json();
-        v["items"].as_array().is_some_and(|a| a.len() == 3 && a.iter().all(|c| c["status"]["phase"] == "Bound"))
+        v["items"]
+            .as_array()
+            .is_some_and(|a| a.len() == 3 && a.iter().all(|c| c["status"]["phase"] == "Bound"))
     });
 
     let r = ns.sts(&["status", "web"]);
     r.expect_code(0);
-    let rows: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).collect();
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
     assert_eq!(rows.len(), 3, "{}", r.stdout);
     for (i, row) in rows.iter().enumerate() {
         let cols: Vec<&str> = row.split_whitespace().collect();
@@ -28,18 +34,37 @@ fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
         assert_eq!(cols[3], "Running");
         assert!(cols[6].starts_with("sandbox-worker-"), "node column: {row}");
         assert!(row.contains("Bound 1Gi"), "{row}");
-        assert!(row.contains(&format!("web-{i}.nginx-headless.{}.svc.cluster.local", ns.name)), "{row}");
+        assert!(
+            row.contains(&format!(
+                "web-{i}.nginx-headless.{}.svc.cluster.local",
+                ns.name
+            )),
+            "{row}"
+        );
     }
     assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
 
-    let j = ns.sts(&["status", "web", "-o", "json"]).expect_code(0).json();
+    let j = ns
+        .sts(&["status", "web", "-o", "json"])
+        .expect_code(0)
+        .json();
     assert_eq!(j["apiVersion"], "kubectl-sts/v1");
     assert_eq!(j["kind"], "StatefulSetStatus");
-    let ords: Vec<i64> = j["ordinals"].as_array().unwrap().iter().map(|o| o["ordinal"].as_i64().unwrap()).collect();
+    let ords: Vec<i64> = j["ordinals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["ordinal"].as_i64().unwrap())
+        .collect();
     assert_eq!(ords, vec![0, 1, 2]);
     for o in j["ordinals"].as_array().unwrap() {
         assert_eq!(o["pod"]["ready"], true);
-        assert!(o["pod"]["node"].as_str().unwrap().starts_with("sandbox-worker-"));
+        assert!(
+            o["pod"]["node"]
+                .as_str()
+                .unwrap()
+                .starts_with("sandbox-worker-")
+        );
         assert_eq!(o["claims"][0]["phase"], "Bound");
     }
     assert_eq!(j["findings"].as_array().unwrap().len(), 0);
@@ -53,8 +78,16 @@ fn nonexistent_statefulset_is_one_line_and_exit_3() {
     assert_eq!(
         r.stderr.lines().collect::<Vec<_>>(),
         vec![
-            format!("error: statefulset \"nope\" not found in namespace \"{}\"", ns.name).as_str(),
-            format!("hint: list them with: kubectl get statefulsets -n {}", ns.name).as_str(),
+            format!(
+                "error: statefulset \"nope\" not found in namespace \"{}\"",
+                ns.name
+            )
+            .as_str(),
+            format!(
+                "hint: list them with: kubectl get statefulsets -n {}",
+                ns.name
+            )
+            .as_str(),
         ]
     );
     assert!(r.stdout.is_empty());

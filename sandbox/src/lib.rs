@@ -40,21 +40,36 @@ pub mod images {
 }
 
 const STAGES: &[(&str, &str)] = &[
-    ("node-initialize.yaml", include_str!("../stages/node-initialize.yaml")),
+    (
+        "node-initialize.yaml",
+        include_str!("../stages/node-initialize.yaml"),
+    ),
     (
         "node-heartbeat-with-lease.yaml",
         include_str!("../stages/node-heartbeat-with-lease.yaml"),
     ),
-    ("node-not-ready.yaml", include_str!("../stages/node-not-ready.yaml")),
+    (
+        "node-not-ready.yaml",
+        include_str!("../stages/node-not-ready.yaml"),
+    ),
     ("pod-ready.yaml", include_str!("../stages/pod-ready.yaml")),
-    ("pod-complete.yaml", include_str!("../stages/pod-complete.yaml")),
+    (
+        "pod-complete.yaml",
+        include_str!("../stages/pod-complete.yaml"),
+    ),
     ("pod-delete.yaml", include_str!("../stages/pod-delete.yaml")),
     (
         "pod-image-pull-backoff.yaml",
         include_str!("../stages/pod-image-pull-backoff.yaml"),
     ),
-    ("pod-crash-loop.yaml", include_str!("../stages/pod-crash-loop.yaml")),
-    ("pod-not-ready.yaml", include_str!("../stages/pod-not-ready.yaml")),
+    (
+        "pod-crash-loop.yaml",
+        include_str!("../stages/pod-crash-loop.yaml"),
+    ),
+    (
+        "pod-not-ready.yaml",
+        include_str!("../stages/pod-not-ready.yaml"),
+    ),
 ];
 
 const AUDIT_POLICY: &str = r#"apiVersion: audit.k8s.io/v1
@@ -145,14 +160,24 @@ impl Sandbox {
                 if path.file_name().is_some_and(|n| n == "supervisor.pid") {
                     continue;
                 }
-                let res = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                let res = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
                 res.with_context(|| format!("removing old sandbox file {}", path.display()))?;
             }
         }
         for sub in ["pki", "logs", "stages", "etcd"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
-        for b in ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] {
+        for b in [
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kwok",
+        ] {
             if !opts.bins.join(b).is_file() {
                 bail!(
                     "{} is missing: run scripts/build-sandbox-bins first",
@@ -186,7 +211,11 @@ impl Sandbox {
             Ok(path)
         };
         kc("admin", &pki.admin, "admin.kubeconfig")?;
-        kc("kube-controller-manager", &pki.controller_manager, "kcm.kubeconfig")?;
+        kc(
+            "kube-controller-manager",
+            &pki.controller_manager,
+            "kcm.kubeconfig",
+        )?;
         kc("kube-scheduler", &pki.scheduler, "scheduler.kubeconfig")?;
         kc(VIEWER_USER, &pki.viewer, "viewer.kubeconfig")?;
 
@@ -240,7 +269,10 @@ impl Sandbox {
             format!("--listen-client-urls=http://127.0.0.1:{}", p.etcd),
             format!("--advertise-client-urls=http://127.0.0.1:{}", p.etcd),
             format!("--listen-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
-            format!("--initial-advertise-peer-urls=http://127.0.0.1:{}", p.etcd_peer),
+            format!(
+                "--initial-advertise-peer-urls=http://127.0.0.1:{}",
+                p.etcd_peer
+            ),
             format!("--initial-cluster=sandbox=http://127.0.0.1:{}", p.etcd_peer),
             s("--unsafe-no-fsync=true"),
             // Like Kubernetes' own cluster scripts: frequent progress
@@ -267,7 +299,10 @@ impl Sandbox {
             format!("--tls-cert-file={}", self.pki("apiserver.crt")),
             format!("--tls-private-key-file={}", self.pki("apiserver.key")),
             format!("--client-ca-file={}", self.pki("ca.crt")),
-            format!("--token-auth-file={}", self.dir.join("tokens.csv").display()),
+            format!(
+                "--token-auth-file={}",
+                self.dir.join("tokens.csv").display()
+            ),
             s("--authorization-mode=RBAC"),
             s("--service-account-issuer=https://kubernetes.default.svc.cluster.local"),
             format!("--service-account-key-file={}", self.pki("sa.pub")),
@@ -278,7 +313,10 @@ impl Sandbox {
             s("--max-requests-inflight=0"),
             s("--max-mutating-requests-inflight=0"),
             format!("--feature-gates={FEATURE_GATES}"),
-            format!("--audit-policy-file={}", self.dir.join("audit-policy.yaml").display()),
+            format!(
+                "--audit-policy-file={}",
+                self.dir.join("audit-policy.yaml").display()
+            ),
             format!("--audit-log-path={}", self.audit_log().display()),
             s("--audit-log-maxsize=1024"),
             s("--v=1"),
@@ -302,7 +340,10 @@ impl Sandbox {
             s("--node-monitor-period=2s"),
             // kwok renews node leases at a bounded rate: with thousands of
             // nodes a 20s grace marks live nodes NotReady under load.
-            format!("--node-monitor-grace-period={}s", (self.opts.workers as u64 / 10).max(20)),
+            format!(
+                "--node-monitor-grace-period={}s",
+                (self.opts.workers as u64 / 10).max(20)
+            ),
             s("--pvclaimbinder-sync-period=2s"),
             format!("--feature-gates={FEATURE_GATES}"),
             s("--v=1"),
@@ -311,7 +352,10 @@ impl Sandbox {
 
     fn scheduler_args(&self) -> Vec<String> {
         vec![
-            format!("--kubeconfig={}", self.dir.join("scheduler.kubeconfig").display()),
+            format!(
+                "--kubeconfig={}",
+                self.dir.join("scheduler.kubeconfig").display()
+            ),
             s("--bind-address=127.0.0.1"),
             format!("--secure-port={}", self.ports.scheduler),
             s("--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"),
@@ -332,7 +376,10 @@ impl Sandbox {
             format!("--server-address=127.0.0.1:{}", self.ports.kwok),
         ];
         for (name, _) in STAGES {
-            a.push(format!("--config={}", self.dir.join("stages").join(name).display()));
+            a.push(format!(
+                "--config={}",
+                self.dir.join("stages").join(name).display()
+            ));
         }
         a
     }
@@ -384,7 +431,11 @@ impl Sandbox {
                 bail!(
                     "sandbox: timed out after {}s waiting for {what}{}\n{}",
                     timeout.as_secs(),
-                    if last_err.is_empty() { String::new() } else { format!(" (last error: {last_err})") },
+                    if last_err.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (last error: {last_err})")
+                    },
                     logs.join("\n")
                 );
             }
@@ -415,18 +466,22 @@ impl Sandbox {
         .await?;
         let client = admin_client(&path).await?;
         let c2 = client.clone();
-        self.wait_until("namespaces default, kube-system, kube-node-lease", timeout, || {
-            let c = c2.clone();
-            async move {
-                let ns: Api<Namespace> = Api::all(c);
-                for n in ["default", "kube-system", "kube-node-lease"] {
-                    if ns.get_opt(n).await?.is_none() {
-                        return Ok(false);
+        self.wait_until(
+            "namespaces default, kube-system, kube-node-lease",
+            timeout,
+            || {
+                let c = c2.clone();
+                async move {
+                    let ns: Api<Namespace> = Api::all(c);
+                    for n in ["default", "kube-system", "kube-node-lease"] {
+                        if ns.get_opt(n).await?.is_none() {
+                            return Ok(false);
+                        }
                     }
+                    Ok(true)
                 }
-                Ok(true)
-            }
-        })
+            },
+        )
         .await?;
         Ok(client)
     }
@@ -435,14 +490,18 @@ impl Sandbox {
         let c = client.clone();
         // kwok initialises nodes at a bounded rate: allow more time for thousands.
         let nodes_timeout = Duration::from_secs(90 + self.opts.workers as u64 / 10);
-        self.wait_until("nodes Ready without the not-ready taint", nodes_timeout, || {
-            let c = c.clone();
-            async move {
-                let nodes: Api<Node> = Api::all(c);
-                let list = nodes.list(&Default::default()).await?;
-                Ok(!list.items.is_empty() && list.items.iter().all(nodes::is_ready_untainted))
-            }
-        })
+        self.wait_until(
+            "nodes Ready without the not-ready taint",
+            nodes_timeout,
+            || {
+                let c = c.clone();
+                async move {
+                    let nodes: Api<Node> = Api::all(c);
+                    let list = nodes.list(&Default::default()).await?;
+                    Ok(!list.items.is_empty() && list.items.iter().all(nodes::is_ready_untainted))
+                }
+            },
+        )
         .await?;
         let c = client.clone();
         self.wait_until(
@@ -464,18 +523,25 @@ impl Sandbox {
         let ns = "sandbox-probe";
         let nsapi: Api<Namespace> = Api::all(client.clone());
         nsapi
-            .create(&PostParams::default(), &serde_json::from_value(serde_json::json!({
-                "metadata": {"name": ns}
-            }))?)
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(serde_json::json!({
+                    "metadata": {"name": ns}
+                }))?,
+            )
             .await?;
         let c = client.clone();
-        self.wait_until("ServiceAccount default in the probe namespace", Duration::from_secs(60), || {
-            let c = c.clone();
-            async move {
-                let sa: Api<ServiceAccount> = Api::namespaced(c, ns);
-                Ok(sa.get_opt("default").await?.is_some())
-            }
-        })
+        self.wait_until(
+            "ServiceAccount default in the probe namespace",
+            Duration::from_secs(60),
+            || {
+                let c = c.clone();
+                async move {
+                    let sa: Api<ServiceAccount> = Api::namespaced(c, ns);
+                    Ok(sa.get_opt("default").await?.is_some())
+                }
+            },
+        )
         .await?;
         let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
         pvcs.create(&PostParams::default(), &serde_json::from_value(serde_json::json!({
@@ -484,13 +550,16 @@ impl Sandbox {
         }))?)
         .await?;
         let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-        pods.create(&PostParams::default(), &serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "probe"},
-            "spec": {
-                "containers": [{"name": "probe", "image": "probe"}],
-                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "probe"}}]
-            }
-        }))?)
+        pods.create(
+            &PostParams::default(),
+            &serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "probe"},
+                "spec": {
+                    "containers": [{"name": "probe", "image": "probe"}],
+                    "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "probe"}}]
+                }
+            }))?,
+        )
         .await?;
         let c = client.clone();
         self.wait_until(
@@ -508,7 +577,11 @@ impl Sandbox {
                         .and_then(|s| s.phase)
                         .is_some_and(|p| p == "Bound");
                     let pod = pods.get("probe").await?;
-                    let ready = pod.spec.as_ref().and_then(|s| s.node_name.clone()).is_some()
+                    let ready = pod
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.node_name.clone())
+                        .is_some()
                         && nodes::pod_ready(&pod);
                     Ok(bound && ready)
                 }
@@ -542,7 +615,10 @@ impl Sandbox {
 
     /// Process ids by component name.
     pub fn pids(&self) -> Vec<(String, u32)> {
-        self.procs.iter().map(|p| (p.name.clone(), p.pid())).collect()
+        self.procs
+            .iter()
+            .map(|p| (p.name.clone(), p.pid()))
+            .collect()
     }
 
     /// Stops kube-apiserver, waits `down`, and starts it again on the same
@@ -560,7 +636,13 @@ impl Sandbox {
 
     /// Stops every component (kwok first, etcd last).
     pub fn stop(&mut self) {
-        let order = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
+        let order = [
+            "kwok",
+            "kube-scheduler",
+            "kube-controller-manager",
+            "kube-apiserver",
+            "etcd",
+        ];
         for name in order {
             while let Some(i) = self.procs.iter().position(|p| p.name == name) {
                 let mut p = self.procs.remove(i);
@@ -611,16 +693,19 @@ async fn http_get(port: u16, path: &str) -> Result<String> {
 
 async fn bootstrap(client: &Client, workers: usize) -> Result<()> {
     let sc: Api<StorageClass> = Api::all(client.clone());
-    sc.create(&PostParams::default(), &serde_json::from_value(serde_json::json!({
-        "metadata": {
-            "name": "standard",
-            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}
-        },
-        "provisioner": "kubernetes.io/host-path",
-        "reclaimPolicy": "Delete",
-        "volumeBindingMode": "Immediate",
-        "allowVolumeExpansion": true
-    }))?)
+    sc.create(
+        &PostParams::default(),
+        &serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}
+            },
+            "provisioner": "kubernetes.io/host-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+            "allowVolumeExpansion": true
+        }))?,
+    )
     .await
     .context("creating StorageClass standard")?;
     let mut specs = vec![nodes::NodeSpec::control_plane("sandbox-control-plane")];

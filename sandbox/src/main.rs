@@ -71,7 +71,13 @@ async fn up(a: &Args) -> Result<()> {
         );
     }
     // Components left behind by a supervisor that was killed outright.
-    for name in ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"] {
+    for name in [
+        "kwok",
+        "kube-scheduler",
+        "kube-controller-manager",
+        "kube-apiserver",
+        "etcd",
+    ] {
         if let Some(pid) = read_pid(&a.dir.join(format!("{name}.pid")))
             && procs::alive(pid)
         {
@@ -196,7 +202,10 @@ async fn main() -> ExitCode {
                     print!("{s}");
                     Ok(())
                 }
-                Err(_) => Err(anyhow::anyhow!("no sandbox is running in {}", a.dir.display())),
+                Err(_) => Err(anyhow::anyhow!(
+                    "no sandbox is running in {}",
+                    a.dir.display()
+                )),
             },
             _ => Err(anyhow::anyhow!(
                 "usage: sts-sandbox up|wait|down|env [--dir DIR] [--workers N] [--timeout SECS]"

@@ -44,8 +44,10 @@ impl NodeSpec {
     /// A control-plane node tainted `node-role.kubernetes.io/control-plane:NoSchedule`.
     pub fn control_plane(name: &str) -> NodeSpec {
         let mut n = NodeSpec::worker(name);
-        n.labels
-            .insert("node-role.kubernetes.io/control-plane".into(), String::new());
+        n.labels.insert(
+            "node-role.kubernetes.io/control-plane".into(),
+            String::new(),
+        );
         n.taints.push((
             "node-role.kubernetes.io/control-plane".into(),
             String::new(),

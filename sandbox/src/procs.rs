@@ -75,7 +75,9 @@ pub fn signal(pid: u32, sig: i32) {
 
 /// Whether a process id is alive.
 pub fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else { return false };
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
     // SAFETY: signal 0 only checks for existence.
     unsafe { libc::kill(pid, 0) == 0 }
 }
@@ -121,10 +123,7 @@ impl Spawner {
             .with_context(|| format!("opening {}", log.display()))?;
         let err = out.try_clone()?;
         let mut cmd = Command::new(program);
-        cmd.args(&args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+        cmd.args(&args).stdin(Stdio::null()).stdout(out).stderr(err);
         set_pdeathsig(&mut cmd);
         let (rtx, rrx) = mpsc::channel();
         self.tx

@@ -38,7 +38,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: &str, severity: Severity, object: impl Into<String>, message: impl Into<String>) -> Finding {
+    pub fn new(
+        id: &str,
+        severity: Severity,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
         Finding {
             id: id.to_string(),
             severity,

@@ -45,20 +45,43 @@ pub fn sts_row(s: &StatefulSet) -> FleetRow {
         .and_then(|u| u.rolling_update.as_ref())
         .and_then(|r| r.partition)
         .unwrap_or(0);
-    let on_delete = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete");
-    let want_updated = if on_delete { updated } else { (desired - partition).max(0) };
+    let on_delete = spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.type_.as_deref())
+        == Some("OnDelete");
+    let want_updated = if on_delete {
+        updated
+    } else {
+        (desired - partition).max(0)
+    };
     let (verdict, reason) = if desired == 0 {
         ("ScaledToZero", "replicas 0".to_string())
     } else if !observed {
-        ("Progressing", "spec change not yet observed by the controller".to_string())
+        (
+            "Progressing",
+            "spec change not yet observed by the controller".to_string(),
+        )
     } else if st.replicas != desired {
-        ("Progressing", format!("scaling: {} pods, {desired} desired", st.replicas))
+        (
+            "Progressing",
+            format!("scaling: {} pods, {desired} desired", st.replicas),
+        )
     } else if ready < desired {
-        ("Degraded", format!("{} of {desired} pods not ready", desired - ready))
+        (
+            "Degraded",
+            format!("{} of {desired} pods not ready", desired - ready),
+        )
     } else if updated < want_updated {
-        ("Progressing", format!("rollout: {updated} of {want_updated} pods updated"))
+        (
+            "Progressing",
+            format!("rollout: {updated} of {want_updated} pods updated"),
+        )
     } else if partition > 0 && st.current_revision != st.update_revision {
-        ("Healthy", format!("partition {partition} holds {partition} pods on the old revision"))
+        (
+            "Healthy",
+            format!("partition {partition} holds {partition} pods on the old revision"),
+        )
     } else {
         ("Healthy", String::new())
     };
@@ -84,17 +107,38 @@ pub fn ds_row(d: &DaemonSet) -> FleetRow {
     let available = st.number_available.unwrap_or(0);
     let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
     let (verdict, reason) = if !observed {
-        ("Progressing", "spec change not yet observed by the controller".to_string())
+        (
+            "Progressing",
+            "spec change not yet observed by the controller".to_string(),
+        )
     } else if desired == 0 {
         ("ScaledToZero", "no node is eligible".to_string())
     } else if st.current_number_scheduled < desired {
-        ("Degraded", format!("{} of {desired} eligible nodes have no pod", desired - st.current_number_scheduled))
+        (
+            "Degraded",
+            format!(
+                "{} of {desired} eligible nodes have no pod",
+                desired - st.current_number_scheduled
+            ),
+        )
     } else if ready < desired {
-        ("Degraded", format!("{} of {desired} pods not ready", desired - ready))
+        (
+            "Degraded",
+            format!("{} of {desired} pods not ready", desired - ready),
+        )
     } else if updated < desired {
-        ("Progressing", format!("rollout: {updated} of {desired} pods updated"))
+        (
+            "Progressing",
+            format!("rollout: {updated} of {desired} pods updated"),
+        )
     } else if st.number_misscheduled > 0 {
-        ("Degraded", format!("{} pods on nodes where they should not run", st.number_misscheduled))
+        (
+            "Degraded",
+            format!(
+                "{} pods on nodes where they should not run",
+                st.number_misscheduled
+            ),
+        )
     } else {
         ("Healthy", String::new())
     };
@@ -113,9 +157,17 @@ pub fn ds_row(d: &DaemonSet) -> FleetRow {
 
 /// Builds the fleet, sorted by namespace, kind and name.
 pub fn fleet(sets: &[StatefulSet], daemons: &[DaemonSet]) -> Fleet {
-    let mut items: Vec<FleetRow> = sets.iter().map(sts_row).chain(daemons.iter().map(ds_row)).collect();
+    let mut items: Vec<FleetRow> = sets
+        .iter()
+        .map(sts_row)
+        .chain(daemons.iter().map(ds_row))
+        .collect();
     items.sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
-    Fleet { api_version: super::statefulset::API_VERSION, kind: "Fleet", items }
+    Fleet {
+        api_version: super::statefulset::API_VERSION,
+        kind: "Fleet",
+        items,
+    }
 }
 
 #[cfg(test)]
@@ -138,22 +190,37 @@ mod tests {
         assert_eq!(sts_row(&sts(base_spec(), ok.clone())).verdict, "Healthy");
         let mut not_observed = ok.clone();
         not_observed["observedGeneration"] = json!(1);
-        assert_eq!(sts_row(&sts(base_spec(), not_observed)).verdict, "Progressing");
+        assert_eq!(
+            sts_row(&sts(base_spec(), not_observed)).verdict,
+            "Progressing"
+        );
         let mut unready = ok.clone();
         unready["readyReplicas"] = json!(2);
         let r = sts_row(&sts(base_spec(), unready));
-        assert_eq!((r.verdict, r.reason.as_str()), ("Degraded", "1 of 3 pods not ready"));
+        assert_eq!(
+            (r.verdict, r.reason.as_str()),
+            ("Degraded", "1 of 3 pods not ready")
+        );
         let mut rolling = ok.clone();
         rolling["updatedReplicas"] = json!(1);
-        assert_eq!(sts_row(&sts(base_spec(), rolling.clone())).reason, "rollout: 1 of 3 pods updated");
+        assert_eq!(
+            sts_row(&sts(base_spec(), rolling.clone())).reason,
+            "rollout: 1 of 3 pods updated"
+        );
         let mut spec = base_spec();
         spec["updateStrategy"] = json!({"rollingUpdate": {"partition": 2}});
         rolling["updateRevision"] = json!("b");
         let r = sts_row(&sts(spec, rolling));
-        assert_eq!((r.verdict, r.reason.as_str()), ("Healthy", "partition 2 holds 2 pods on the old revision"));
+        assert_eq!(
+            (r.verdict, r.reason.as_str()),
+            ("Healthy", "partition 2 holds 2 pods on the old revision")
+        );
         let mut zero = base_spec();
         zero["replicas"] = json!(0);
-        assert_eq!(sts_row(&sts(zero, json!({"replicas": 0, "observedGeneration": 2}))).verdict, "ScaledToZero");
+        assert_eq!(
+            sts_row(&sts(zero, json!({"replicas": 0, "observedGeneration": 2}))).verdict,
+            "ScaledToZero"
+        );
     }
 
     #[test]

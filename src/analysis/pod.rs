@@ -75,12 +75,19 @@ pub fn container_problem(p: &Pod) -> Option<(String, String, String)> {
             && r != "ContainerCreating"
             && r != "PodInitializing"
         {
-            return Some((c.name.clone(), r.clone(), w.message.clone().unwrap_or_default()));
+            return Some((
+                c.name.clone(),
+                r.clone(),
+                w.message.clone().unwrap_or_default(),
+            ));
         }
         if let Some(t) = c.state.as_ref().and_then(|s| s.terminated.as_ref())
             && t.exit_code != 0
         {
-            let r = t.reason.clone().unwrap_or_else(|| format!("exit code {}", t.exit_code));
+            let r = t
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("exit code {}", t.exit_code));
             return Some((c.name.clone(), r, t.message.clone().unwrap_or_default()));
         }
     }
@@ -110,7 +117,11 @@ pub fn unschedulable_message(p: &Pod) -> Option<String> {
         .as_ref()?
         .iter()
         .find(|c| c.type_ == "PodScheduled" && c.status == "False")
-        .map(|c| c.message.clone().unwrap_or_else(|| c.reason.clone().unwrap_or_default()))
+        .map(|c| {
+            c.message
+                .clone()
+                .unwrap_or_else(|| c.reason.clone().unwrap_or_default())
+        })
 }
 
 /// The node the pod is bound to.

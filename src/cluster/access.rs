@@ -1,7 +1,9 @@
 //! Up-front permission checks (SelfSubjectAccessReview), so that a write
 //! command stops before its first change when a right is missing.
 
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use kube::api::{Api, PostParams};
 
 use super::Cluster;
@@ -39,7 +41,10 @@ pub async fn can_i(c: &Cluster, need: Need<'_>, namespace: &str) -> Result<bool,
         resource: "selfsubjectaccessreviews.authorization.k8s.io",
         namespace: None,
     };
-    let out = api.create(&PostParams::default(), &review).await.map_err(|e| classify(e, &op, &c.server))?;
+    let out = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(|e| classify(e, &op, &c.server))?;
     Ok(out.status.is_some_and(|s| s.allowed))
 }
 
@@ -47,7 +52,11 @@ pub async fn can_i(c: &Cluster, need: Need<'_>, namespace: &str) -> Result<bool,
 pub async fn require(c: &Cluster, needs: &[Need<'_>], namespace: &str) -> Result<(), Failure> {
     for n in needs {
         if !can_i(c, *n, namespace).await? {
-            let res = if n.group.is_empty() { n.resource.to_string() } else { format!("{}.{}", n.resource, n.group) };
+            let res = if n.group.is_empty() {
+                n.resource.to_string()
+            } else {
+                format!("{}.{}", n.resource, n.group)
+            };
             return Err(Failure::cluster(format!(
                 "permission denied: cannot {} {res} in namespace {namespace:?}; nothing was changed",
                 n.verb

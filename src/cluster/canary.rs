@@ -27,8 +27,15 @@ pub const MANAGER: &str = "kubectl-sts";
 /// Reads the StatefulSet (exit 3 when missing).
 pub async fn get_sts(c: &Cluster, name: &str) -> Result<StatefulSet, Failure> {
     let api: Api<StatefulSet> = Api::namespaced(c.client.clone(), &c.namespace);
-    let op = Op { verb: "get", resource: "statefulsets.apps", namespace: Some(&c.namespace) };
-    match read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))? {
+    let op = Op {
+        verb: "get",
+        resource: "statefulsets.apps",
+        namespace: Some(&c.namespace),
+    };
+    match read(|| api.get_opt(name))
+        .await
+        .map_err(|e| classify(e, &op, &c.server))?
+    {
         Some(s) => Ok(s),
         None => Err(fetch::missing(c, "statefulset", "statefulsets", name).await),
     }
@@ -36,40 +43,78 @@ pub async fn get_sts(c: &Cluster, name: &str) -> Result<StatefulSet, Failure> {
 
 /// The StatefulSet's pods (by its selector).
 pub async fn pods(c: &Cluster, sts: &StatefulSet) -> Result<Vec<Pod>, Failure> {
-    let sel = sts.spec.as_ref().map(|s| selector_string(&s.selector)).unwrap_or_default();
-    fetch::list::<Pod>(c, Some(&c.namespace), &ListParams::default().labels(&sel), "pods").await
+    let sel = sts
+        .spec
+        .as_ref()
+        .map(|s| selector_string(&s.selector))
+        .unwrap_or_default();
+    fetch::list::<Pod>(
+        c,
+        Some(&c.namespace),
+        &ListParams::default().labels(&sel),
+        "pods",
+    )
+    .await
 }
 
 /// The ControllerRevision `name`, if it exists.
 pub async fn revision(c: &Cluster, name: &str) -> Result<Option<ControllerRevision>, Failure> {
     let api: Api<ControllerRevision> = Api::namespaced(c.client.clone(), &c.namespace);
-    let op = Op { verb: "get", resource: "controllerrevisions.apps", namespace: Some(&c.namespace) };
-    read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))
+    let op = Op {
+        verb: "get",
+        resource: "controllerrevisions.apps",
+        namespace: Some(&c.namespace),
+    };
+    read(|| api.get_opt(name))
+        .await
+        .map_err(|e| classify(e, &op, &c.server))
 }
 
 /// The name of an HPA targeting StatefulSet `name`, if any (None when not readable).
 pub async fn hpa_for(c: &Cluster, name: &str) -> Result<Option<String>, Failure> {
-    let hpas = match fetch::list::<HorizontalPodAutoscaler>(c, Some(&c.namespace), &ListParams::default(), "horizontalpodautoscalers.autoscaling").await {
+    let hpas = match fetch::list::<HorizontalPodAutoscaler>(
+        c,
+        Some(&c.namespace),
+        &ListParams::default(),
+        "horizontalpodautoscalers.autoscaling",
+    )
+    .await
+    {
         Ok(h) => h,
         Err(f) if f.message.starts_with("permission denied") => return Ok(None),
         Err(f) => return Err(f),
     };
     Ok(hpas.into_iter().find_map(|h| -> Option<String> {
         let t = &h.spec.scale_target_ref;
-        (t.kind == "StatefulSet" && t.name == name).then(|| h.metadata.name.clone().unwrap_or_default())
+        (t.kind == "StatefulSet" && t.name == name)
+            .then(|| h.metadata.name.clone().unwrap_or_default())
     }))
 }
 
 /// Sends a strategic-merge patch to the StatefulSet (the patch carries its
 /// resourceVersion precondition). `server_dry_run` adds dryRun=All.
-pub async fn patch_sts(c: &Cluster, name: &str, patch: &Value, server_dry_run: bool) -> Result<StatefulSet, Failure> {
+pub async fn patch_sts(
+    c: &Cluster,
+    name: &str,
+    patch: &Value,
+    server_dry_run: bool,
+) -> Result<StatefulSet, Failure> {
     let api: Api<StatefulSet> = Api::namespaced(c.client.clone(), &c.namespace);
-    let mut pp = PatchParams { field_manager: Some(MANAGER.to_string()), ..PatchParams::default() };
+    let mut pp = PatchParams {
+        field_manager: Some(MANAGER.to_string()),
+        ..PatchParams::default()
+    };
     if server_dry_run {
         pp = pp.dry_run();
     }
-    let op = Op { verb: "patch", resource: "statefulsets.apps", namespace: Some(&c.namespace) };
-    api.patch(name, &pp, &Patch::Strategic(patch)).await.map_err(|e| classify(e, &op, &c.server))
+    let op = Op {
+        verb: "patch",
+        resource: "statefulsets.apps",
+        namespace: Some(&c.namespace),
+    };
+    api.patch(name, &pp, &Patch::Strategic(patch))
+        .await
+        .map_err(|e| classify(e, &op, &c.server))
 }
 
 /// Deletes a pod with uid + resourceVersion preconditions. `Ok(false)` when
@@ -77,10 +122,17 @@ pub async fn patch_sts(c: &Cluster, name: &str, patch: &Value, server_dry_run: b
 pub async fn delete_pod(c: &Cluster, name: &str, uid: &str, rv: &str) -> Result<bool, Failure> {
     let api: Api<Pod> = Api::namespaced(c.client.clone(), &c.namespace);
     let dp = DeleteParams {
-        preconditions: Some(Preconditions { uid: Some(uid.to_string()), resource_version: Some(rv.to_string()) }),
+        preconditions: Some(Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: Some(rv.to_string()),
+        }),
         ..DeleteParams::default()
     };
-    let op = Op { verb: "delete", resource: "pods", namespace: Some(&c.namespace) };
+    let op = Op {
+        verb: "delete",
+        resource: "pods",
+        namespace: Some(&c.namespace),
+    };
     match api.delete(name, &dp).await {
         Ok(_) => Ok(true),
         Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => Ok(false),
@@ -90,7 +142,13 @@ pub async fn delete_pod(c: &Cluster, name: &str, uid: &str, rv: &str) -> Result<
 
 /// Records an Event on the StatefulSet (best effort: a failure is returned
 /// for a note, never fatal).
-pub async fn record_event(c: &Cluster, sts: &StatefulSet, reason: &str, message: &str, warning: bool) -> Result<(), Failure> {
+pub async fn record_event(
+    c: &Cluster,
+    sts: &StatefulSet,
+    reason: &str,
+    message: &str,
+    warning: bool,
+) -> Result<(), Failure> {
     let api: Api<Event> = Api::namespaced(c.client.clone(), &c.namespace);
     let name = sts.metadata.name.clone().unwrap_or_default();
     let now = Timestamp::now();
@@ -112,7 +170,10 @@ pub async fn record_event(c: &Cluster, sts: &StatefulSet, reason: &str, message:
         reason: Some(reason.into()),
         message: Some(message.into()),
         type_: Some(if warning { "Warning" } else { "Normal" }.into()),
-        source: Some(EventSource { component: Some(MANAGER.into()), host: None }),
+        source: Some(EventSource {
+            component: Some(MANAGER.into()),
+            host: None,
+        }),
         reporting_component: Some(MANAGER.into()),
         reporting_instance: Some(MANAGER.into()),
         first_timestamp: Some(Time(now)),
@@ -122,9 +183,19 @@ pub async fn record_event(c: &Cluster, sts: &StatefulSet, reason: &str, message:
         count: Some(1),
         ..Default::default()
     };
-    let pp = PostParams { field_manager: Some(MANAGER.into()), ..PostParams::default() };
-    let op = Op { verb: "create", resource: "events", namespace: Some(&c.namespace) };
-    api.create(&pp, &ev).await.map(|_| ()).map_err(|e| classify(e, &op, &c.server))
+    let pp = PostParams {
+        field_manager: Some(MANAGER.into()),
+        ..PostParams::default()
+    };
+    let op = Op {
+        verb: "create",
+        resource: "events",
+        namespace: Some(&c.namespace),
+    };
+    api.create(&pp, &ev)
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(e, &op, &c.server))
 }
 
 /// A live view of the StatefulSet and its pods, kept by watches.
@@ -139,14 +210,28 @@ impl Watch {
     /// Starts watching StatefulSet `name` and the pods matching its selector.
     pub async fn start(c: &Cluster, sts: &StatefulSet) -> Watch {
         let name = sts.metadata.name.clone().unwrap_or_default();
-        let sel = sts.spec.as_ref().map(|s| selector_string(&s.selector)).unwrap_or_default();
+        let sel = sts
+            .spec
+            .as_ref()
+            .map(|s| selector_string(&s.selector))
+            .unwrap_or_default();
         let (tx, rx) = mpsc::channel(64);
         let sts_api: Api<StatefulSet> = Api::namespaced(c.client.clone(), &c.namespace);
         let pod_api: Api<Pod> = Api::namespaced(c.client.clone(), &c.namespace);
         let (sts_store, sts_writer) = reflector::store();
         let (pod_store, pod_writer) = reflector::store();
-        let s_stream = reflector::reflector(sts_writer, watcher(sts_api, watcher::Config::default().fields(&format!("metadata.name={name}"))).default_backoff());
-        let p_stream = reflector::reflector(pod_writer, watcher(pod_api, watcher::Config::default().labels(&sel)).default_backoff());
+        let s_stream = reflector::reflector(
+            sts_writer,
+            watcher(
+                sts_api,
+                watcher::Config::default().fields(&format!("metadata.name={name}")),
+            )
+            .default_backoff(),
+        );
+        let p_stream = reflector::reflector(
+            pod_writer,
+            watcher(pod_api, watcher::Config::default().labels(&sel)).default_backoff(),
+        );
         let t1 = tx.clone();
         let a = tokio::spawn(async move {
             let mut s = std::pin::pin!(s_stream);
@@ -160,7 +245,12 @@ impl Watch {
                 let _ = tx.try_send(());
             }
         });
-        Watch { sts: sts_store, pods: pod_store, ticks: rx, tasks: vec![a, b] }
+        Watch {
+            sts: sts_store,
+            pods: pod_store,
+            ticks: rx,
+            tasks: vec![a, b],
+        }
     }
 
     /// Waits until both stores hold their initial lists.
@@ -181,7 +271,12 @@ impl Watch {
     /// The current StatefulSet and pods.
     pub fn snapshot(&self) -> (Option<StatefulSet>, Vec<Pod>) {
         let sts = self.sts.state().first().map(|s| StatefulSet::clone(s));
-        let pods = self.pods.state().iter().map(|p: &Arc<Pod>| Pod::clone(p)).collect();
+        let pods = self
+            .pods
+            .state()
+            .iter()
+            .map(|p: &Arc<Pod>| Pod::clone(p))
+            .collect();
         (sts, pods)
     }
 }

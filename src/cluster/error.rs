@@ -82,16 +82,31 @@ mod tests {
 
     #[test]
     fn forbidden_names_verb_and_resource() {
-        let op = Op { verb: "patch", resource: "statefulsets.apps", namespace: Some("prod") };
+        let op = Op {
+            verb: "patch",
+            resource: "statefulsets.apps",
+            namespace: Some("prod"),
+        };
         let f = classify(api(403, "no"), &op, "https://x");
         assert_eq!(f.exit, crate::error::Exit::Cluster);
-        assert_eq!(f.message, "permission denied: cannot patch statefulsets.apps in namespace \"prod\"");
-        assert!(f.hint.unwrap_or_default().contains("kubectl auth can-i patch statefulsets.apps"));
+        assert_eq!(
+            f.message,
+            "permission denied: cannot patch statefulsets.apps in namespace \"prod\""
+        );
+        assert!(
+            f.hint
+                .unwrap_or_default()
+                .contains("kubectl auth can-i patch statefulsets.apps")
+        );
     }
 
     #[test]
     fn unauthorized_says_credentials() {
-        let op = Op { verb: "list", resource: "pods", namespace: None };
+        let op = Op {
+            verb: "list",
+            resource: "pods",
+            namespace: None,
+        };
         let f = classify(api(401, "Unauthorized"), &op, "https://x");
         assert!(f.message.contains("401 Unauthorized"));
     }

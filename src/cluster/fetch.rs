@@ -72,9 +72,17 @@ where
 }
 
 /// Lists namespaced `K` in `ns`, or across all namespaces with `None`.
-pub async fn list<K>(c: &Cluster, ns: Option<&str>, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+pub async fn list<K>(
+    c: &Cluster,
+    ns: Option<&str>,
+    lp: &ListParams,
+    resource: &str,
+) -> Result<Vec<K>, Failure>
 where
-    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
 {
     let api: Api<K> = match ns {
         Some(n) => Api::namespaced(c.client.clone(), n),
@@ -84,14 +92,24 @@ where
 }
 
 /// Lists cluster-scoped `K`.
-pub async fn list_cluster<K>(c: &Cluster, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+pub async fn list_cluster<K>(
+    c: &Cluster,
+    lp: &ListParams,
+    resource: &str,
+) -> Result<Vec<K>, Failure>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
 {
     list_api(c, Api::all(c.client.clone()), None, lp, resource).await
 }
 
-async fn list_api<K>(c: &Cluster, api: Api<K>, ns: Option<&str>, lp: &ListParams, resource: &str) -> Result<Vec<K>, Failure>
+async fn list_api<K>(
+    c: &Cluster,
+    api: Api<K>,
+    ns: Option<&str>,
+    lp: &ListParams,
+    resource: &str,
+) -> Result<Vec<K>, Failure>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -107,8 +125,12 @@ where
         page.limit = Some(PAGE_SIZE);
     }
     loop {
-        let l = read(|| api.list(&page)).await.map_err(|e| classify(e, &op, &c.server))?;
-        let full = lp.limit.is_some_and(|n| items.len() + l.items.len() >= n as usize);
+        let l = read(|| api.list(&page))
+            .await
+            .map_err(|e| classify(e, &op, &c.server))?;
+        let full = lp
+            .limit
+            .is_some_and(|n| items.len() + l.items.len() >= n as usize);
         items.extend(l.items);
         match l.metadata.continue_ {
             Some(token) if !token.is_empty() && !full => page.continue_token = Some(token),
@@ -121,7 +143,13 @@ where
 pub const PAGE_SIZE: u32 = 1000;
 
 /// Like [`list_cluster`], but a 403 becomes `None` plus a note.
-pub(crate) async fn list_cluster_optional<K>(c: &Cluster, lp: &ListParams, resource: &str, notes: &mut Vec<String>, why: &str) -> Result<Option<Vec<K>>, Failure>
+pub(crate) async fn list_cluster_optional<K>(
+    c: &Cluster,
+    lp: &ListParams,
+    resource: &str,
+    notes: &mut Vec<String>,
+    why: &str,
+) -> Result<Option<Vec<K>>, Failure>
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -157,10 +185,19 @@ pub async fn sts_snapshot(c: &Cluster, name: &str) -> Result<StsSnapshot, Failur
 
 /// Like [`sts_snapshot`]; PersistentVolumes are read only with `volumes`
 /// (the plain table does not show them).
-pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result<StsSnapshot, Failure> {
+pub async fn sts_snapshot_with(
+    c: &Cluster,
+    name: &str,
+    volumes: bool,
+) -> Result<StsSnapshot, Failure> {
     let ns = c.namespace.as_str();
-    let all_sets: Vec<StatefulSet> = list(c, Some(ns), &ListParams::default(), "statefulsets.apps").await?;
-    let Some(sts) = all_sets.iter().find(|s| s.metadata.name.as_deref() == Some(name)).cloned() else {
+    let all_sets: Vec<StatefulSet> =
+        list(c, Some(ns), &ListParams::default(), "statefulsets.apps").await?;
+    let Some(sts) = all_sets
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(name))
+        .cloned()
+    else {
         return Err(missing(c, "statefulset", "statefulsets", name).await);
     };
     let spec = sts.spec.clone().unwrap_or_default();
@@ -170,7 +207,11 @@ pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result
     let mut notes = Vec::new();
     let mut pv_notes = Vec::new();
     let svc_api: Api<Service> = Api::namespaced(c.client.clone(), ns);
-    let svc_op = Op { verb: "get", resource: "services", namespace: Some(ns) };
+    let svc_op = Op {
+        verb: "get",
+        resource: "services",
+        namespace: Some(ns),
+    };
     let all = ListParams::default();
     let (pods, claims, revisions, slices, service, volumes) = tokio::try_join!(
         list::<Pod>(c, Some(ns), &sel, "pods"),
@@ -180,18 +221,28 @@ pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result
             if svc_name.is_empty() {
                 Ok(Vec::new())
             } else {
-                list::<EndpointSlice>(c, Some(ns), &slices_lp, "endpointslices.discovery.k8s.io").await
+                list::<EndpointSlice>(c, Some(ns), &slices_lp, "endpointslices.discovery.k8s.io")
+                    .await
             }
         },
         async {
             if svc_name.is_empty() {
                 return Ok(None);
             }
-            read(|| svc_api.get_opt(&svc_name)).await.map_err(|e| classify(e, &svc_op, &c.server))
+            read(|| svc_api.get_opt(&svc_name))
+                .await
+                .map_err(|e| classify(e, &svc_op, &c.server))
         },
         async {
             if volumes {
-                list_cluster_optional::<PersistentVolume>(c, &all, "persistentvolumes", &mut pv_notes, "volume reclaim policies").await
+                list_cluster_optional::<PersistentVolume>(
+                    c,
+                    &all,
+                    "persistentvolumes",
+                    &mut pv_notes,
+                    "volume reclaim policies",
+                )
+                .await
             } else {
                 Ok(None)
             }
@@ -215,21 +266,27 @@ pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result
     // Second round, only when a finding needs it: events explain unhealthy
     // pods and pending claims; StorageClasses explain pending claims.
     let unhealthy = snap.pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
-    let pending = snap.claims.iter().any(|pvc| {
-        pvc.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound")
-    });
+    let pending = snap
+        .claims
+        .iter()
+        .any(|pvc| pvc.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound"));
     if unhealthy || pending {
         let mut n2 = Vec::new();
-        let (events, classes) = tokio::try_join!(
-            list::<Event>(c, Some(ns), &all, "events"),
-            async {
+        let (events, classes) =
+            tokio::try_join!(list::<Event>(c, Some(ns), &all, "events"), async {
                 if pending {
-                    list_cluster_optional::<StorageClass>(c, &all, "storageclasses.storage.k8s.io", &mut n2, "storage classes").await
+                    list_cluster_optional::<StorageClass>(
+                        c,
+                        &all,
+                        "storageclasses.storage.k8s.io",
+                        &mut n2,
+                        "storage classes",
+                    )
+                    .await
                 } else {
                     Ok(None)
                 }
-            }
-        )?;
+            })?;
         snap.events = events;
         snap.storage_classes = classes;
         snap.notes.extend(n2);
@@ -238,8 +295,15 @@ pub async fn sts_snapshot_with(c: &Cluster, name: &str, volumes: bool) -> Result
 }
 
 /// Every StatefulSet and DaemonSet in the namespace (or all with `all_ns`).
-pub async fn fleet(c: &Cluster, all_ns: bool) -> Result<(Vec<StatefulSet>, Vec<DaemonSet>), Failure> {
-    let ns = if all_ns { None } else { Some(c.namespace.as_str()) };
+pub async fn fleet(
+    c: &Cluster,
+    all_ns: bool,
+) -> Result<(Vec<StatefulSet>, Vec<DaemonSet>), Failure> {
+    let ns = if all_ns {
+        None
+    } else {
+        Some(c.namespace.as_str())
+    };
     let lp = ListParams::default();
     tokio::try_join!(
         list::<StatefulSet>(c, ns, &lp, "statefulsets.apps"),
@@ -257,8 +321,16 @@ mod tests {
         let sel = LabelSelector {
             match_labels: Some([("app".to_string(), "web".to_string())].into()),
             match_expressions: Some(vec![
-                LabelSelectorRequirement { key: "tier".into(), operator: "In".into(), values: Some(vec!["a".into(), "b".into()]) },
-                LabelSelectorRequirement { key: "x".into(), operator: "DoesNotExist".into(), values: None },
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["a".into(), "b".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "x".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
             ]),
         };
         assert_eq!(selector_string(&sel), "app=web,tier in (a,b),!x");

@@ -14,8 +14,15 @@ use crate::model::DsSnapshot;
 pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure> {
     let ns = c.namespace.as_str();
     let api: Api<DaemonSet> = Api::namespaced(c.client.clone(), ns);
-    let op = Op { verb: "get", resource: "daemonsets.apps", namespace: Some(ns) };
-    let Some(ds) = read(|| api.get_opt(name)).await.map_err(|e| classify(e, &op, &c.server))? else {
+    let op = Op {
+        verb: "get",
+        resource: "daemonsets.apps",
+        namespace: Some(ns),
+    };
+    let Some(ds) = read(|| api.get_opt(name))
+        .await
+        .map_err(|e| classify(e, &op, &c.server))?
+    else {
         return Err(missing(c, "daemonset", "daemonsets", name).await);
     };
     let spec = ds.spec.clone().unwrap_or_default();
@@ -23,7 +30,13 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
     let mut notes = Vec::new();
     let all = ListParams::default();
     let (nodes, pods, revisions) = tokio::try_join!(
-        list_cluster_optional::<Node>(c, &all, "nodes", &mut notes, "node eligibility (taints, labels, readiness)"),
+        list_cluster_optional::<Node>(
+            c,
+            &all,
+            "nodes",
+            &mut notes,
+            "node eligibility (taints, labels, readiness)"
+        ),
         list::<Pod>(c, Some(ns), &sel, "pods"),
         list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
     )?;
@@ -33,7 +46,11 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
     let lagging = st.current_number_scheduled < st.desired_number_scheduled
         || st.number_ready < st.desired_number_scheduled
         || pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
-    let events = if lagging { list::<Event>(c, Some(ns), &all, "events").await? } else { Vec::new() };
+    let events = if lagging {
+        list::<Event>(c, Some(ns), &all, "events").await?
+    } else {
+        Vec::new()
+    };
     Ok(DsSnapshot {
         ds,
         nodes,

@@ -58,8 +58,11 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
     let kubeconfig = match &g.kubeconfig {
         Some(path) => {
             if !path.exists() {
-                return Err(Failure::cluster(format!("kubeconfig {} does not exist", path.display()))
-                    .hint("check the --kubeconfig path"));
+                return Err(Failure::cluster(format!(
+                    "kubeconfig {} does not exist",
+                    path.display()
+                ))
+                .hint("check the --kubeconfig path"));
             }
             Some(read_kubeconfig(path)?)
         }
@@ -73,13 +76,17 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
             if let Some(ctx) = &g.context
                 && !kc.contexts.iter().any(|c| &c.name == ctx)
             {
-                return Err(Failure::cluster(format!("context {ctx:?} not found in the kubeconfig"))
-                    .hint("list contexts with: kubectl config get-contexts"));
+                return Err(Failure::cluster(format!(
+                    "context {ctx:?} not found in the kubeconfig"
+                ))
+                .hint("list contexts with: kubectl config get-contexts"));
             }
-            kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| {
-                Failure::cluster(format!("invalid kubeconfig: {}", error::chain(&e)))
-                    .hint("check it with: kubectl config view")
-            })?
+            kube::Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| {
+                    Failure::cluster(format!("invalid kubeconfig: {}", error::chain(&e)))
+                        .hint("check it with: kubectl config view")
+                })?
         }
         None => kube::Config::incluster().map_err(|e| {
             Failure::cluster(format!(
@@ -107,9 +114,8 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| {
-        Failure::cluster(format!("cannot build a client: {}", error::chain(&e)))
-    })?;
+    let client = Client::try_from(config)
+        .map_err(|e| Failure::cluster(format!("cannot build a client: {}", error::chain(&e))))?;
     Ok(Cluster {
         client,
         namespace,
@@ -121,9 +127,15 @@ fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, Failure> {
     Kubeconfig::read_from(path).map_err(|e| {
         // YAML errors carry a multi-line source excerpt: keep the first part.
         let text = error::chain(&e);
-        let text = text.split(" --> ").next().unwrap_or(&text).trim().to_string();
-        Failure::cluster(format!("cannot read kubeconfig {}: {text}", path.display()))
-            .hint("check that the file is a valid kubeconfig: kubectl config view --kubeconfig FILE")
+        let text = text
+            .split(" --> ")
+            .next()
+            .unwrap_or(&text)
+            .trim()
+            .to_string();
+        Failure::cluster(format!("cannot read kubeconfig {}: {text}", path.display())).hint(
+            "check that the file is a valid kubeconfig: kubectl config view --kubeconfig FILE",
+        )
     })
 }
 
@@ -139,7 +151,10 @@ fn env_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
         merged = Some(match merged {
             None => kc,
             Some(m) => m.merge(kc).map_err(|e| {
-                Failure::cluster(format!("cannot merge the kubeconfigs in $KUBECONFIG: {}", error::chain(&e)))
+                Failure::cluster(format!(
+                    "cannot merge the kubeconfigs in $KUBECONFIG: {}",
+                    error::chain(&e)
+                ))
             })?,
         });
     }
@@ -164,10 +179,19 @@ mod tests {
     #[test]
     fn request_timeout_like_kubectl() {
         assert_eq!(parse_timeout("0").ok(), Some(None));
-        assert_eq!(parse_timeout("30").ok(), Some(Some(Duration::from_secs(30))));
+        assert_eq!(
+            parse_timeout("30").ok(),
+            Some(Some(Duration::from_secs(30)))
+        );
         assert_eq!(parse_timeout("5s").ok(), Some(Some(Duration::from_secs(5))));
-        assert_eq!(parse_timeout("2m").ok(), Some(Some(Duration::from_secs(120))));
-        assert_eq!(parse_timeout("500ms").ok(), Some(Some(Duration::from_millis(500))));
+        assert_eq!(
+            parse_timeout("2m").ok(),
+            Some(Some(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            parse_timeout("500ms").ok(),
+            Some(Some(Duration::from_millis(500)))
+        );
         assert!(parse_timeout("soon").is_err());
         assert!(parse_timeout("5x").is_err());
         assert!(parse_timeout("-1s").is_err());

@@ -21,11 +21,25 @@ pub struct PruneSnapshot {
     pub notes: Vec<String>,
 }
 
-async fn hpas(c: &Cluster, ns: Option<&str>, notes: &mut Vec<String>) -> Result<Vec<HorizontalPodAutoscaler>, Failure> {
-    match list::<HorizontalPodAutoscaler>(c, ns, &ListParams::default(), "horizontalpodautoscalers.autoscaling").await {
+async fn hpas(
+    c: &Cluster,
+    ns: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<HorizontalPodAutoscaler>, Failure> {
+    match list::<HorizontalPodAutoscaler>(
+        c,
+        ns,
+        &ListParams::default(),
+        "horizontalpodautoscalers.autoscaling",
+    )
+    .await
+    {
         Ok(v) => Ok(v),
         Err(f) if f.message.starts_with("permission denied") => {
-            notes.push("not allowed to list horizontalpodautoscalers: autoscaler limits not checked".to_string());
+            notes.push(
+                "not allowed to list horizontalpodautoscalers: autoscaler limits not checked"
+                    .to_string(),
+            );
             Ok(Vec::new())
         }
         Err(f) => Err(f),
@@ -34,7 +48,11 @@ async fn hpas(c: &Cluster, ns: Option<&str>, notes: &mut Vec<String>) -> Result<
 
 /// Reads sets, pods, claims (filtered by `selector`), HPAs and PVs in `ns`
 /// (`None`: every namespace), concurrently, one LIST per kind.
-pub async fn snapshot(c: &Cluster, ns: Option<&str>, selector: Option<&str>) -> Result<PruneSnapshot, Failure> {
+pub async fn snapshot(
+    c: &Cluster,
+    ns: Option<&str>,
+    selector: Option<&str>,
+) -> Result<PruneSnapshot, Failure> {
     let all = ListParams::default();
     let claims_lp = match selector {
         Some(s) => ListParams::default().labels(s),
@@ -47,10 +65,23 @@ pub async fn snapshot(c: &Cluster, ns: Option<&str>, selector: Option<&str>) -> 
         list::<Pod>(c, ns, &all, "pods"),
         list::<PersistentVolumeClaim>(c, ns, &claims_lp, "persistentvolumeclaims"),
         hpas(c, ns, &mut notes),
-        list_cluster_optional::<PersistentVolume>(c, &all, "persistentvolumes", &mut pv_notes, "reclaim policies"),
+        list_cluster_optional::<PersistentVolume>(
+            c,
+            &all,
+            "persistentvolumes",
+            &mut pv_notes,
+            "reclaim policies"
+        ),
     )?;
     notes.extend(pv_notes);
-    Ok(PruneSnapshot { sets, pods, claims, volumes, hpas, notes })
+    Ok(PruneSnapshot {
+        sets,
+        pods,
+        claims,
+        volumes,
+        hpas,
+        notes,
+    })
 }
 
 /// The final re-read before one DELETE: every set, pod and HPA in `ns`
@@ -58,15 +89,30 @@ pub async fn snapshot(c: &Cluster, ns: Option<&str>, selector: Option<&str>) -> 
 pub async fn recheck(c: &Cluster, ns: &str, claim: &str) -> Result<PruneSnapshot, Failure> {
     let all = ListParams::default();
     let api: Api<PersistentVolumeClaim> = Api::namespaced(c.client.clone(), ns);
-    let op = Op { verb: "get", resource: "persistentvolumeclaims", namespace: Some(ns) };
+    let op = Op {
+        verb: "get",
+        resource: "persistentvolumeclaims",
+        namespace: Some(ns),
+    };
     let mut notes = Vec::new();
     let (sets, pods, hpas, pvc) = tokio::try_join!(
         list::<StatefulSet>(c, Some(ns), &all, "statefulsets.apps"),
         list::<Pod>(c, Some(ns), &all, "pods"),
         hpas(c, Some(ns), &mut notes),
-        async { read(|| api.get_opt(claim)).await.map_err(|e| classify(e, &op, &c.server)) },
+        async {
+            read(|| api.get_opt(claim))
+                .await
+                .map_err(|e| classify(e, &op, &c.server))
+        },
     )?;
-    Ok(PruneSnapshot { sets, pods, claims: pvc.into_iter().collect(), volumes: None, hpas, notes })
+    Ok(PruneSnapshot {
+        sets,
+        pods,
+        claims: pvc.into_iter().collect(),
+        volumes: None,
+        hpas,
+        notes,
+    })
 }
 
 /// After a DELETE: the sets named and the pods in `ns`.
@@ -90,17 +136,35 @@ pub enum Deleted {
 }
 
 /// Deletes one claim with uid + resourceVersion preconditions; never retried.
-pub async fn delete_claim(c: &Cluster, ns: &str, name: &str, uid: &str, rv: &str, server_dry_run: bool) -> Result<Deleted, Failure> {
+pub async fn delete_claim(
+    c: &Cluster,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    rv: &str,
+    server_dry_run: bool,
+) -> Result<Deleted, Failure> {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(c.client.clone(), ns);
     let dp = DeleteParams {
         dry_run: server_dry_run,
-        preconditions: Some(Preconditions { uid: Some(uid.to_string()), resource_version: Some(rv.to_string()) }),
+        preconditions: Some(Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: Some(rv.to_string()),
+        }),
         ..DeleteParams::default()
     };
     match api.delete(name, &dp).await {
         Ok(_) => Ok(Deleted::Done),
         Err(kube::Error::Api(s)) if s.code == 409 => Ok(Deleted::Changed(s.message.clone())),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(Deleted::Gone),
-        Err(e) => Err(classify(e, &Op { verb: "delete", resource: "persistentvolumeclaims", namespace: Some(ns) }, &c.server)),
+        Err(e) => Err(classify(
+            e,
+            &Op {
+                verb: "delete",
+                resource: "persistentvolumeclaims",
+                namespace: Some(ns),
+            },
+            &c.server,
+        )),
     }
 }

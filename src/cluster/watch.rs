@@ -39,13 +39,19 @@ pub struct Watch {
     changes: SelectAll<BoxStream<'static, Result<(), String>>>,
 }
 
-fn start<K>(api: Api<K>, cfg: watcher::Config, streams: &mut SelectAll<BoxStream<'static, Result<(), String>>>) -> Store<K>
+fn start<K>(
+    api: Api<K>,
+    cfg: watcher::Config,
+    streams: &mut SelectAll<BoxStream<'static, Result<(), String>>>,
+) -> Store<K>
 where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone,
 {
     let (reader, writer) = reflector::store();
-    let s = reflector::reflector(writer, watcher(api, cfg)).default_backoff().map(|r| r.map(|_| ()).map_err(|e| e.to_string()));
+    let s = reflector::reflector(writer, watcher(api, cfg))
+        .default_backoff()
+        .map(|r| r.map(|_| ()).map_err(|e| e.to_string()));
     streams.push(s.boxed());
     reader
 }
@@ -89,10 +95,22 @@ impl Watch {
 
     /// Watches StatefulSets and DaemonSets for the fleet view.
     pub fn fleet(c: &Cluster, all_ns: bool) -> Watch {
-        let ns = if all_ns { None } else { Some(c.namespace.as_str()) };
+        let ns = if all_ns {
+            None
+        } else {
+            Some(c.namespace.as_str())
+        };
         let mut changes = SelectAll::new();
-        let sets = start(api::<StatefulSet>(c, ns), watcher::Config::default(), &mut changes);
-        let daemons = start(api::<DaemonSet>(c, ns), watcher::Config::default(), &mut changes);
+        let sets = start(
+            api::<StatefulSet>(c, ns),
+            watcher::Config::default(),
+            &mut changes,
+        );
+        let daemons = start(
+            api::<DaemonSet>(c, ns),
+            watcher::Config::default(),
+            &mut changes,
+        );
         Watch {
             stores: Stores {
                 sets: Some(sets),
@@ -161,14 +179,30 @@ impl Watch {
     /// Whether every store has finished its initial list.
     pub fn ready(&self) -> bool {
         let s = &self.stores;
-        s.sets.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.nodes.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.revisions.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.daemons.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.pods.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.claims.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.services.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.events.as_ref().is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+        s.sets
+            .as_ref()
+            .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.nodes
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.revisions
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.daemons
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.pods
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.claims
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.services
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+            && s.events
+                .as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
     }
 }
 
@@ -191,15 +225,29 @@ impl Stores {
     /// Every StatefulSet and DaemonSet, as the fleet view wants them.
     pub fn fleet(&self) -> (Vec<StatefulSet>, Vec<DaemonSet>) {
         (
-            self.sets.as_ref().map(|d| owned(d.state())).unwrap_or_default(),
-            self.daemons.as_ref().map(|d| owned(d.state())).unwrap_or_default(),
+            self.sets
+                .as_ref()
+                .map(|d| owned(d.state()))
+                .unwrap_or_default(),
+            self.daemons
+                .as_ref()
+                .map(|d| owned(d.state()))
+                .unwrap_or_default(),
         )
     }
 
     /// A snapshot of StatefulSet `name` from the stores.
     pub async fn sts_snapshot(&self, c: &Cluster, name: &str) -> Result<StsSnapshot, Failure> {
-        let all_sets = self.sets.as_ref().map(|d| owned(d.state())).unwrap_or_default();
-        let Some(sts) = all_sets.iter().find(|s| s.metadata.name.as_deref() == Some(name)).cloned() else {
+        let all_sets = self
+            .sets
+            .as_ref()
+            .map(|d| owned(d.state()))
+            .unwrap_or_default();
+        let Some(sts) = all_sets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+            .cloned()
+        else {
             return Err(missing(c, "statefulset", "statefulsets", name).await);
         };
         let spec = sts.spec.clone().unwrap_or_default();
@@ -212,7 +260,11 @@ impl Stores {
         let service = self
             .services
             .as_ref()
-            .and_then(|s| s.state().into_iter().find(|v| v.metadata.name.as_deref() == Some(svc_name.as_str())))
+            .and_then(|s| {
+                s.state()
+                    .into_iter()
+                    .find(|v| v.metadata.name.as_deref() == Some(svc_name.as_str()))
+            })
             .map(|v| (*v).clone());
         Ok(StsSnapshot {
             sts,
@@ -231,7 +283,11 @@ impl Stores {
         let ds = self
             .daemons
             .as_ref()
-            .and_then(|d| d.state().into_iter().find(|v| v.metadata.name.as_deref() == Some(name)))
+            .and_then(|d| {
+                d.state()
+                    .into_iter()
+                    .find(|v| v.metadata.name.as_deref() == Some(name))
+            })
             .map(|v| (*v).clone());
         let Some(ds) = ds else {
             return Err(missing(c, "daemonset", "daemonsets", name).await);
@@ -251,7 +307,11 @@ impl Stores {
             nodes,
             pods,
             revisions,
-            events: self.events.as_ref().map(|s| owned(s.state())).unwrap_or_default(),
+            events: self
+                .events
+                .as_ref()
+                .map(|s| owned(s.state()))
+                .unwrap_or_default(),
             notes,
         })
     }

@@ -129,17 +129,25 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
     // Everything the user typed is checked before talking to the cluster.
     let t = target::parse(&args.name)?;
     if t.kind != Kind::StatefulSet {
-        return Err(Failure::usage("canary works on StatefulSets only").hint("use NAME or sts/NAME").into());
+        return Err(Failure::usage("canary works on StatefulSets only")
+            .hint("use NAME or sts/NAME")
+            .into());
     }
-    let specs = plan::parse_steps(&args.steps).map_err(|e| Failure::usage(e).hint("e.g. --steps 1,25%,100%"))?;
+    let specs = plan::parse_steps(&args.steps)
+        .map_err(|e| Failure::usage(e).hint("e.g. --steps 1,25%,100%"))?;
     let soak = plan::parse_duration("--soak", &args.soak).map_err(Failure::usage)?;
     let timeout = plan::parse_duration("--timeout", &args.timeout).map_err(Failure::usage)?;
-    let images = plan::parse_images(&args.image).map_err(|e| Failure::usage(e).hint("e.g. --image nginx=nginx:1.26"))?;
+    let images = plan::parse_images(&args.image)
+        .map_err(|e| Failure::usage(e).hint("e.g. --image nginx=nginx:1.26"))?;
     let file_patch = match &args.patch_file {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Failure::usage(format!("cannot read --patch-file {}: {e}", p.display())))?;
-            Some(plan::parse_template_patch(&text).map_err(|e| Failure::usage(format!("invalid --patch-file {}: {e}", p.display())))?)
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Failure::usage(format!("cannot read --patch-file {}: {e}", p.display()))
+            })?;
+            Some(plan::parse_template_patch(&text).map_err(|e| {
+                Failure::usage(format!("invalid --patch-file {}: {e}", p.display()))
+            })?)
         }
     };
     let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -147,8 +155,15 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
     let mut ctx = Ctx {
         c,
         name: t.name.clone(),
-        rep: Reporter { printer, json: args.output == CanaryOutput::Json },
-        prompt: if args.auto { Prompt::AssumeYes } else { Prompt::detect(args.yes) },
+        rep: Reporter {
+            printer,
+            json: args.output == CanaryOutput::Json,
+        },
+        prompt: if args.auto {
+            Prompt::AssumeYes
+        } else {
+            Prompt::detect(args.yes)
+        },
         soak,
         timeout,
         auto: args.auto,
@@ -162,12 +177,26 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
         // Every canary run may patch the StatefulSet and, when it aborts,
         // delete stuck pods: check both rights before any change.
         let needs = [
-            access::Need { verb: "patch", group: "apps", resource: "statefulsets" },
-            access::Need { verb: "delete", group: "", resource: "pods" },
+            access::Need {
+                verb: "patch",
+                group: "apps",
+                resource: "statefulsets",
+            },
+            access::Need {
+                verb: "delete",
+                group: "",
+                resource: "pods",
+            },
         ];
         access::require(&ctx.c, &needs, &ctx.c.namespace.clone()).await?;
     }
-    let existing = CanaryState::read(&sts).transpose().map_err(|e| Failure::refused(e).hint(format!("remove it with: kubectl annotate sts {} {}-", ctx.name, plan::STATE_ANNOTATION)))?;
+    let existing = CanaryState::read(&sts).transpose().map_err(|e| {
+        Failure::refused(e).hint(format!(
+            "remove it with: kubectl annotate sts {} {}-",
+            ctx.name,
+            plan::STATE_ANNOTATION
+        ))
+    })?;
     let change = !images.is_empty() || file_patch.is_some();
 
     if args.abort {
@@ -176,20 +205,38 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 .hint("there is nothing to abort; to roll back a plain rollout use: kubectl rollout undo sts")
                 .into());
         };
-        return abort(&mut ctx, sts, state, args.dry_run.dry_run, "aborted by the user").await;
+        return abort(
+            &mut ctx,
+            sts,
+            state,
+            args.dry_run.dry_run,
+            "aborted by the user",
+        )
+        .await;
     }
     let state = match existing {
         Some(st) => {
             if change || args.adopt {
-                return Err(Failure::refused(format!("a canary is already in progress on statefulset {} ({} → {})", ctx.name, st.from, st.to))
-                    .hint(format!("resume it with: kubectl sts canary {}; or abort it with --abort", ctx.name))
-                    .into());
+                return Err(Failure::refused(format!(
+                    "a canary is already in progress on statefulset {} ({} → {})",
+                    ctx.name, st.from, st.to
+                ))
+                .hint(format!(
+                    "resume it with: kubectl sts canary {}; or abort it with --abort",
+                    ctx.name
+                ))
+                .into());
             }
             if st.phase == "aborting" {
                 ctx.rep.text("an abort was interrupted; finishing it");
                 return abort(&mut ctx, sts, st, args.dry_run.dry_run, "abort resumed").await;
             }
-            ctx.rep.text(&format!("resuming the canary of statefulset {} ({} → {})", ctx.name, st.from, if st.to.is_empty() { "?" } else { &st.to }));
+            ctx.rep.text(&format!(
+                "resuming the canary of statefulset {} ({} → {})",
+                ctx.name,
+                st.from,
+                if st.to.is_empty() { "?" } else { &st.to }
+            ));
             st
         }
         None if args.adopt => match adopt(&mut ctx, sts, &specs, &args).await? {
@@ -205,7 +252,8 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
             let template_patch = match file_patch {
                 Some(mut p) => {
                     if !images.is_empty() {
-                        let ip = plan::image_template_patch(&sts, &images).map_err(Failure::usage)?;
+                        let ip =
+                            plan::image_template_patch(&sts, &images).map_err(Failure::usage)?;
                         merge_containers(&mut p, ip);
                     }
                     p
@@ -241,7 +289,14 @@ fn merge_containers(p: &mut Value, ip: Value) {
 
 /// Checks, shows the plan, confirms and sends the start patch. `None` when
 /// it was a dry run.
-async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], template_patch: Value, images: &[(String, String)], args: &CanaryArgs) -> Result<Option<CanaryState>, Failure> {
+async fn start(
+    ctx: &mut Ctx<'_>,
+    sts: StatefulSet,
+    specs: &[plan::StepSpec],
+    template_patch: Value,
+    images: &[(String, String)],
+    args: &CanaryArgs,
+) -> Result<Option<CanaryState>, Failure> {
     let pods = api::pods(&ctx.c, &sts).await?;
     let hpa = api::hpa_for(&ctx.c, &ctx.name).await?;
     let (from, floor) = plan::check_startable(&sts, &pods, hpa.as_deref(), args.allow_autoscaler)
@@ -249,18 +304,28 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
     let containers: Vec<String> = images.iter().map(|(c, _)| c.clone()).collect();
     let owners = plan::foreign_owners(&sts, &containers);
     if !owners.is_empty() && !args.force_conflicts {
-        return Err(Failure::refused(format!("another field manager owns fields the canary changes: {}", owners.join("; ")))
-            .hint("it may revert the canary on its next apply; pass --force-conflicts to proceed anyway"));
+        return Err(Failure::refused(format!(
+            "another field manager owns fields the canary changes: {}",
+            owners.join("; ")
+        ))
+        .hint(
+            "it may revert the canary on its next apply; pass --force-conflicts to proceed anyway",
+        ));
     }
     let r = plan::replicas(&sts);
     let counts = plan::resolve_steps(specs, r - floor).map_err(Failure::usage)?;
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
-        Failure::refused(format!("ControllerRevision {from} (the current update revision) does not exist")).hint("wait for the controller and re-run")
+        Failure::refused(format!(
+            "ControllerRevision {from} (the current update revision) does not exist"
+        ))
+        .hint("wait for the controller and re-run")
     })?;
     let from_data = rev.data.map(|d| d.0).unwrap_or(Value::Null);
     if !from_data["spec"]["template"].is_object() {
-        return Err(Failure::refused(format!("ControllerRevision {from} holds no template: an abort could not restore it"))
-            .hint("wait for the controller to write a complete revision and re-run"));
+        return Err(Failure::refused(format!(
+            "ControllerRevision {from} holds no template: an abort could not restore it"
+        ))
+        .hint("wait for the controller to write a complete revision and re-run"));
     }
     let state = CanaryState {
         from: from.clone(),
@@ -281,13 +346,26 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
     ctx.rep.text(&format!("canary of statefulset {} from {from}: {} pods above the floor (partition {floor}), ordinals {}..{}", ctx.name, r - floor, st + floor, st + r - 1));
     for (i, n) in counts.iter().enumerate() {
         let p = state.partition_of(i);
-        ctx.rep.text(&format!("  step {}/{}: partition {p} → {n} pod(s) updated: ordinals {}..{}", i + 1, counts.len(), st + p, st + r - 1));
+        ctx.rep.text(&format!(
+            "  step {}/{}: partition {p} → {n} pod(s) updated: ordinals {}..{}",
+            i + 1,
+            counts.len(),
+            st + p,
+            st + r - 1
+        ));
     }
-    ctx.rep.text(&format!("soak {} per step, timeout {}", secs(ctx.soak), secs(ctx.timeout)));
+    ctx.rep.text(&format!(
+        "soak {} per step, timeout {}",
+        secs(ctx.soak),
+        secs(ctx.timeout)
+    ));
     if owners.is_empty() {
         // nothing
     } else {
-        ctx.rep.text(&format!("warning: {} (--force-conflicts given)", owners.join("; ")));
+        ctx.rep.text(&format!(
+            "warning: {} (--force-conflicts given)",
+            owners.join("; ")
+        ));
     }
     match args.dry_run.dry_run {
         Some(DryRun::Client) => {
@@ -303,35 +381,63 @@ async fn start(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], te
         }
         Some(DryRun::Server) => {
             api::patch_sts(&ctx.c, &ctx.name, &patch, true).await?;
-            ctx.rep.text("server dry run: the API server accepted the start patch; nothing was changed");
+            ctx.rep.text(
+                "server dry run: the API server accepted the start patch; nothing was changed",
+            );
             return Ok(None);
         }
         None => {}
     }
-    if !ctx.prompt.confirm(&format!("start the canary of statefulset {}?", ctx.name))? {
+    if !ctx
+        .prompt
+        .confirm(&format!("start the canary of statefulset {}?", ctx.name))?
+    {
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
-    let _ = api::record_event(&ctx.c, &new, "CanaryStarted", &format!("canary started from {from}: {cause}"), false).await;
-    ctx.rep.event("started", json!({"from": from, "floor": floor, "replicas": r, "counts": counts}), &format!("started: template changed and held at partition {r}"));
+    let _ = api::record_event(
+        &ctx.c,
+        &new,
+        "CanaryStarted",
+        &format!("canary started from {from}: {cause}"),
+        false,
+    )
+    .await;
+    ctx.rep.event(
+        "started",
+        json!({"from": from, "floor": floor, "replicas": r, "counts": counts}),
+        &format!("started: template changed and held at partition {r}"),
+    );
     Ok(Some(state))
 }
 
 /// Adopts a change already applied under a hold: writes the state only.
-async fn adopt(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], args: &CanaryArgs) -> Result<Option<CanaryState>, Failure> {
+async fn adopt(
+    ctx: &mut Ctx<'_>,
+    sts: StatefulSet,
+    specs: &[plan::StepSpec],
+    args: &CanaryArgs,
+) -> Result<Option<CanaryState>, Failure> {
     let pods = api::pods(&ctx.c, &sts).await?;
     let hpa = api::hpa_for(&ctx.c, &ctx.name).await?;
     if let Some(h) = hpa
         && !args.allow_autoscaler
     {
-        return Err(Failure::refused(format!("HorizontalPodAutoscaler {h} targets statefulset {}", ctx.name)).hint("pause it, or pass --allow-autoscaler"));
+        return Err(Failure::refused(format!(
+            "HorizontalPodAutoscaler {h} targets statefulset {}",
+            ctx.name
+        ))
+        .hint("pause it, or pass --allow-autoscaler"));
     }
-    let (from, to) = plan::check_adoptable(&sts, &pods, args.floor).map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
+    let (from, to) = plan::check_adoptable(&sts, &pods, args.floor)
+        .map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
     let r = plan::replicas(&sts);
     let counts = plan::resolve_steps(specs, r - args.floor).map_err(Failure::usage)?;
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
-        Failure::refused(format!("ControllerRevision {from} no longer exists: the canary could not be rolled back"))
-            .hint("raise revisionHistoryLimit, or roll out without adopting")
+        Failure::refused(format!(
+            "ControllerRevision {from} no longer exists: the canary could not be rolled back"
+        ))
+        .hint("raise revisionHistoryLimit, or roll out without adopting")
     })?;
     let state = CanaryState {
         from: from.clone(),
@@ -345,27 +451,51 @@ async fn adopt(ctx: &mut Ctx<'_>, sts: StatefulSet, specs: &[plan::StepSpec], ar
         from_data: rev.data.map(|d| d.0).unwrap_or(Value::Null),
         started: Timestamp::now().to_string(),
     };
-    let patch = plan::adopt_patch(&sts.metadata.resource_version.clone().unwrap_or_default(), &state);
-    ctx.rep.text(&format!("adopting the held change of statefulset {}: {from} → {to}, floor {}, partition {}", ctx.name, args.floor, plan::partition(&sts).unwrap_or(0)));
+    let patch = plan::adopt_patch(
+        &sts.metadata.resource_version.clone().unwrap_or_default(),
+        &state,
+    );
+    ctx.rep.text(&format!(
+        "adopting the held change of statefulset {}: {from} → {to}, floor {}, partition {}",
+        ctx.name,
+        args.floor,
+        plan::partition(&sts).unwrap_or(0)
+    ));
     match args.dry_run.dry_run {
         Some(DryRun::Client) => {
-            ctx.rep.text(&serde_json::to_string_pretty(&patch).unwrap_or_default());
+            ctx.rep
+                .text(&serde_json::to_string_pretty(&patch).unwrap_or_default());
             ctx.rep.text("dry run: nothing was changed");
             return Ok(None);
         }
         Some(DryRun::Server) => {
             api::patch_sts(&ctx.c, &ctx.name, &patch, true).await?;
-            ctx.rep.text("server dry run: the API server accepted the patch; nothing was changed");
+            ctx.rep
+                .text("server dry run: the API server accepted the patch; nothing was changed");
             return Ok(None);
         }
         None => {}
     }
-    if !ctx.prompt.confirm(&format!("adopt and continue the canary of statefulset {}?", ctx.name))? {
+    if !ctx.prompt.confirm(&format!(
+        "adopt and continue the canary of statefulset {}?",
+        ctx.name
+    ))? {
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
-    let _ = api::record_event(&ctx.c, &new, "CanaryStarted", &format!("canary adopted: {from} → {to}"), false).await;
-    ctx.rep.event("started", json!({"from": from, "to": to, "floor": args.floor, "replicas": r, "adopted": true}), "adopted");
+    let _ = api::record_event(
+        &ctx.c,
+        &new,
+        "CanaryStarted",
+        &format!("canary adopted: {from} → {to}"),
+        false,
+    )
+    .await;
+    ctx.rep.event(
+        "started",
+        json!({"from": from, "to": to, "floor": args.floor, "replicas": r, "adopted": true}),
+        "adopted",
+    );
     Ok(Some(state))
 }
 
@@ -389,9 +519,14 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
         match wait_observed(ctx, &mut w).await? {
             Some(to) => {
                 if to == state.from {
-                    return Err(Failure::usage(format!("the change does not alter the pod template (still {to})"))
-                        .hint(format!("abort it to restore the partition: kubectl sts canary {} --abort", ctx.name))
-                        .into());
+                    return Err(Failure::usage(format!(
+                        "the change does not alter the pod template (still {to})"
+                    ))
+                    .hint(format!(
+                        "abort it to restore the partition: kubectl sts canary {} --abort",
+                        ctx.name
+                    ))
+                    .into());
                 }
                 state.to = to;
             }
@@ -415,18 +550,30 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
             }
             let old = state.replicas;
             state.replan(r).map_err(Failure::usage)?;
-            ctx.rep.event("replanned", json!({"replicas": r, "counts": state.counts}), &format!("re-planned for {r} replicas (was {old}): steps {:?}", state.counts));
+            ctx.rep.event(
+                "replanned",
+                json!({"replicas": r, "counts": state.counts}),
+                &format!(
+                    "re-planned for {r} replicas (was {old}): steps {:?}",
+                    state.counts
+                ),
+            );
         }
         let current = plan::partition(&sts).unwrap_or(0);
         // Which step are we at? The first whose partition is ≤ the current one.
         if i == 0 {
-            i = (0..state.counts.len()).find(|&k| state.partition_of(k) <= current).unwrap_or(0);
+            i = (0..state.counts.len())
+                .find(|&k| state.partition_of(k) <= current)
+                .unwrap_or(0);
             if current >= state.replicas {
                 i = 0;
             }
         }
         if promote && state.partition_of(i) != state.floor {
-            if !ctx.prompt.confirm(&format!("promote: update every remaining pod of statefulset {} now?", ctx.name))? {
+            if !ctx.prompt.confirm(&format!(
+                "promote: update every remaining pod of statefulset {} now?",
+                ctx.name
+            ))? {
                 return Err(Failure::refused("not confirmed; nothing was changed").into());
             }
             i = state.counts.len() - 1;
@@ -434,22 +581,45 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
         let want = state.partition_of(i);
         let n = state.counts.get(i).copied().unwrap_or(0);
         if want != current {
-            if i > 0 && current < state.replicas && !promote && !ctx.auto && !(ctx.prompt == Prompt::AssumeYes && !advanced && !ctx.tty) {
+            if i > 0
+                && current < state.replicas
+                && !promote
+                && !ctx.auto
+                && !(ctx.prompt == Prompt::AssumeYes && !advanced && !ctx.tty)
+            {
                 // A decision between steps.
                 match decide(ctx, i, &state)? {
                     Decision::Continue => {}
-                    Decision::Abort => return abort(ctx, sts, state, None, "aborted by the user between steps").await,
+                    Decision::Abort => {
+                        return abort(ctx, sts, state, None, "aborted by the user between steps")
+                            .await;
+                    }
                     Decision::Pause => {
                         ctx.rep.event("paused", json!({"reason": "waiting for a decision", "completed": i, "of": state.counts.len()}), &format!("paused after step {i}/{}: waiting for a decision", state.counts.len()));
                         return Ok(paused(ctx, "waiting for a decision"));
                     }
                 }
-            } else if current >= state.replicas && i == 0 && !ctx.auto && !promote && matches!(ctx.prompt, Prompt::Never) {
-                return Err(Failure::refused("the canary needs --yes or --auto to take its first step without a terminal").into());
+            } else if current >= state.replicas
+                && i == 0
+                && !ctx.auto
+                && !promote
+                && matches!(ctx.prompt, Prompt::Never)
+            {
+                return Err(Failure::refused(
+                    "the canary needs --yes or --auto to take its first step without a terminal",
+                )
+                .into());
             }
             state.completed = i;
             let rv = sts.metadata.resource_version.clone().unwrap_or_default();
-            let cause = format!("kubectl sts canary {}: step {}/{} ({} pod(s) on {})", ctx.name, i + 1, state.counts.len(), n, state.to);
+            let cause = format!(
+                "kubectl sts canary {}: step {}/{} ({} pod(s) on {})",
+                ctx.name,
+                i + 1,
+                state.counts.len(),
+                n,
+                state.to
+            );
             let p = plan::step_patch(&rv, want, &state, &cause);
             let new = match api::patch_sts(&ctx.c, &ctx.name, &p, false).await {
                 Ok(n) => n,
@@ -479,7 +649,12 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                 healthy_at = Some(at);
                 ctx.step_times.push(t0.elapsed());
                 let cur = api::get_sts(&ctx.c, &ctx.name).await?;
-                let msg = format!("step {}/{} complete: {n} pod(s) on {} Ready", i + 1, state.counts.len(), state.to);
+                let msg = format!(
+                    "step {}/{} complete: {n} pod(s) on {} Ready",
+                    i + 1,
+                    state.counts.len(),
+                    state.to
+                );
                 let _ = api::record_event(&ctx.c, &cur, "CanaryStepComplete", &msg, false).await;
                 ctx.rep.event("step-complete", json!({"step": i + 1, "of": state.counts.len(), "seconds": t0.elapsed().as_secs_f64()}), &msg);
                 if i + 1 >= state.counts.len() {
@@ -488,7 +663,11 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                 i += 1;
             }
             Wait::Gate(msg) => {
-                ctx.rep.event("gate-failed", json!({"reason": msg}), &format!("health gate failed: {msg}"));
+                ctx.rep.event(
+                    "gate-failed",
+                    json!({"reason": msg}),
+                    &format!("health gate failed: {msg}"),
+                );
                 let cur = api::get_sts(&ctx.c, &ctx.name).await?;
                 let _ = api::record_event(&ctx.c, &cur, "CanaryGateFailed", &msg, true).await;
                 if !ctx.auto_abort {
@@ -500,11 +679,17 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                 return abort(ctx, cur, state, None, &format!("health gate: {msg}")).await;
             }
             Wait::Paused(msg) => {
-                ctx.rep.event("paused", json!({"reason": msg}), &format!("paused: {msg}"));
+                ctx.rep
+                    .event("paused", json!({"reason": msg}), &format!("paused: {msg}"));
                 return Ok(paused(ctx, &msg));
             }
             Wait::TimedOut(msg) => {
-                return Err(Failure::new(Exit::Bad, msg).hint(format!("re-run to keep waiting, or abort with: kubectl sts canary {} --abort", ctx.name)).into());
+                return Err(Failure::new(Exit::Bad, msg)
+                    .hint(format!(
+                        "re-run to keep waiting, or abort with: kubectl sts canary {} --abort",
+                        ctx.name
+                    ))
+                    .into());
             }
             Wait::Interrupted => return Ok(interrupted(ctx)),
         }
@@ -574,7 +759,11 @@ async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option<String>, F
     let deadline = Instant::now() + ctx.timeout;
     loop {
         if let (Some(s), _) = w.snapshot() {
-            let og = s.status.as_ref().and_then(|st| st.observed_generation).unwrap_or(0);
+            let og = s
+                .status
+                .as_ref()
+                .and_then(|st| st.observed_generation)
+                .unwrap_or(0);
             if og >= s.metadata.generation.unwrap_or(0)
                 && let Some(u) = plan::update_revision(&s)
             {
@@ -592,7 +781,13 @@ async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option<String>, F
 }
 
 /// Waits for a step by watch: complete, gate failure, pause, timeout or Ctrl-C.
-async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition: i32, min_gen: i64) -> Result<Wait, Failure> {
+async fn wait_step(
+    ctx: &Ctx<'_>,
+    w: &mut Watch,
+    state: &CanaryState,
+    partition: i32,
+    min_gen: i64,
+) -> Result<Wait, Failure> {
     let deadline = Instant::now() + ctx.timeout;
     let mut soak_since: Option<Instant> = None;
     let mut baseline: HashMap<String, i32> = HashMap::new();
@@ -602,25 +797,51 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
     loop {
         let (sts, pods) = w.snapshot();
         let Some(sts) = sts else {
-            return Err(Failure::cluster(format!("statefulset {} was deleted", ctx.name)));
+            return Err(Failure::cluster(format!(
+                "statefulset {} was deleted",
+                ctx.name
+            )));
         };
-        let (mut verdict, views) = plan::evaluate_step(&sts, state, partition, &pods, Timestamp::now());
+        let (mut verdict, views) =
+            plan::evaluate_step(&sts, state, partition, &pods, Timestamp::now());
         // The store may not have seen our step patch yet.
-        let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+        let og = sts
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0);
         if og < min_gen && verdict == StepVerdict::Healthy {
-            verdict = StepVerdict::Waiting { updated: 0, ready: 0, want: 0 };
+            verdict = StepVerdict::Waiting {
+                updated: 0,
+                ready: 0,
+                want: 0,
+            };
         }
         let mut restarted = None;
-        for v in views.iter().filter(|v| v.revision == state.to && v.index >= partition) {
+        for v in views
+            .iter()
+            .filter(|v| v.revision == state.to && v.index >= partition)
+        {
             if seen_updated.insert(v.uid.clone()) {
-                ctx.rep.event("pod-updated", json!({"pod": v.name, "revision": v.revision}), &format!("  {} is on {}", v.name, v.revision));
+                ctx.rep.event(
+                    "pod-updated",
+                    json!({"pod": v.name, "revision": v.revision}),
+                    &format!("  {} is on {}", v.name, v.revision),
+                );
             }
             if v.ready && seen_ready.insert(v.uid.clone()) {
-                ctx.rep.event("pod-ready", json!({"pod": v.name, "revision": v.revision}), &format!("  {} is Ready", v.name));
+                ctx.rep.event(
+                    "pod-ready",
+                    json!({"pod": v.name, "revision": v.revision}),
+                    &format!("  {} is Ready", v.name),
+                );
             }
             let b = baseline.entry(v.uid.clone()).or_insert(v.restarts);
             if v.restarts > *b {
-                restarted = Some(format!("pod {} on {} restarted ({} restarts)", v.name, v.revision, v.restarts));
+                restarted = Some(format!(
+                    "pod {} on {} restarted ({} restarts)",
+                    v.name, v.revision, v.restarts
+                ));
             }
         }
         // The container's own reason (CrashLoopBackOff, …) is the more telling one.
@@ -635,19 +856,36 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
             StepVerdict::Paused(m) => return Ok(Wait::Paused(m)),
             StepVerdict::Healthy => {
                 let s = *soak_since.get_or_insert(now);
-                progress.set(&format!("soaking: {:.0}s of {}", now.duration_since(s).as_secs_f64(), secs(ctx.soak)));
+                progress.set(&format!(
+                    "soaking: {:.0}s of {}",
+                    now.duration_since(s).as_secs_f64(),
+                    secs(ctx.soak)
+                ));
                 if now.duration_since(s) >= ctx.soak {
                     return Ok(Wait::Complete(now));
                 }
             }
-            StepVerdict::Waiting { updated, ready, want } => {
-                progress.set(&format!("waiting: {updated}/{want} pod(s) updated, {ready} Ready"));
+            StepVerdict::Waiting {
+                updated,
+                ready,
+                want,
+            } => {
+                progress.set(&format!(
+                    "waiting: {updated}/{want} pod(s) updated, {ready} Ready"
+                ));
                 soak_since = None;
                 if now >= deadline {
                     if updated > ready {
-                        return Ok(Wait::Gate(format!("{} of {want} updated pod(s) not Ready within {}", updated - ready, secs(ctx.timeout))));
+                        return Ok(Wait::Gate(format!(
+                            "{} of {want} updated pod(s) not Ready within {}",
+                            updated - ready,
+                            secs(ctx.timeout)
+                        )));
                     }
-                    return Ok(Wait::TimedOut(format!("timed out after {}: {updated} of {want} pod(s) updated, {ready} Ready", secs(ctx.timeout))));
+                    return Ok(Wait::TimedOut(format!(
+                        "timed out after {}: {updated} of {want} pod(s) updated, {ready} Ready",
+                        secs(ctx.timeout)
+                    )));
                 }
             }
         }
@@ -665,10 +903,21 @@ async fn wait_step(ctx: &Ctx<'_>, w: &mut Watch, state: &CanaryState, partition:
 
 async fn done(ctx: &mut Ctx<'_>, state: &CanaryState, began: Instant) -> Outcome {
     let sts = clear_state(ctx).await?;
-    let current = sts.status.as_ref().and_then(|s| s.current_revision.clone()).unwrap_or_default();
-    let msg = format!("canary done: every pod at or above partition {} is on {} and Ready", state.floor, state.to);
+    let current = sts
+        .status
+        .as_ref()
+        .and_then(|s| s.current_revision.clone())
+        .unwrap_or_default();
+    let msg = format!(
+        "canary done: every pod at or above partition {} is on {} and Ready",
+        state.floor, state.to
+    );
     let _ = api::record_event(&ctx.c, &sts, "CanaryDone", &msg, false).await;
-    let lat: Vec<f64> = ctx.latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let lat: Vec<f64> = ctx
+        .latencies
+        .iter()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
     let steps: Vec<f64> = ctx.step_times.iter().map(|d| d.as_secs_f64()).collect();
     ctx.rep.event(
         "done",
@@ -687,26 +936,44 @@ async fn done(ctx: &mut Ctx<'_>, state: &CanaryState, began: Instant) -> Outcome
 /// B10 abort: revert template + partition = floor in one guarded patch, wait
 /// for the controller, then delete stuck pods highest first until every
 /// index ≥ floor is on `from` and Ready.
-async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run: Option<DryRun>, why: &str) -> Outcome {
+async fn abort(
+    ctx: &mut Ctx<'_>,
+    sts: StatefulSet,
+    state: CanaryState,
+    dry_run: Option<DryRun>,
+    why: &str,
+) -> Outcome {
     let rv = sts.metadata.resource_version.clone().unwrap_or_default();
     let cause = format!("kubectl sts canary {} --abort: {why}", ctx.name);
     let patch = plan::abort_patch(&rv, &state, &cause);
     match dry_run {
         Some(DryRun::Client) => {
-            ctx.rep.text(&format!("abort patch (strategic merge; restores {} and partition {}):", state.from, state.floor));
-            ctx.rep.text(&serde_json::to_string_pretty(&patch).unwrap_or_default());
+            ctx.rep.text(&format!(
+                "abort patch (strategic merge; restores {} and partition {}):",
+                state.from, state.floor
+            ));
+            ctx.rep
+                .text(&serde_json::to_string_pretty(&patch).unwrap_or_default());
             ctx.rep.text("then: delete, highest ordinal first, each pod at or above the floor that is not Ready and not on the restored revision");
             ctx.rep.text("dry run: nothing was changed");
             return Ok(Exit::Ok);
         }
         Some(DryRun::Server) => {
             api::patch_sts(&ctx.c, &ctx.name, &patch, true).await?;
-            ctx.rep.text("server dry run: the API server accepted the abort patch; nothing was changed");
+            ctx.rep.text(
+                "server dry run: the API server accepted the abort patch; nothing was changed",
+            );
             return Ok(Exit::Ok);
         }
         None => {}
     }
-    if state.phase != "aborting" && why.starts_with("aborted by the user") && !ctx.prompt.confirm(&format!("abort the canary of statefulset {} and roll back to {}?", ctx.name, state.from))? {
+    if state.phase != "aborting"
+        && why.starts_with("aborted by the user")
+        && !ctx.prompt.confirm(&format!(
+            "abort the canary of statefulset {} and roll back to {}?",
+            ctx.name, state.from
+        ))?
+    {
         return Err(Failure::refused("not confirmed; nothing was changed").into());
     }
     // The controller's status writes move resourceVersion all the time during
@@ -735,8 +1002,22 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
         }
     };
     let min_gen = new.metadata.generation.unwrap_or(0);
-    let _ = api::record_event(&ctx.c, &new, "CanaryAborted", &format!("rolling back to {}: {why}", state.from), true).await;
-    ctx.rep.event("aborting", json!({"from": state.from, "floor": state.floor, "reason": why}), &format!("aborting ({why}): template restored to {}, partition {}", state.from, state.floor));
+    let _ = api::record_event(
+        &ctx.c,
+        &new,
+        "CanaryAborted",
+        &format!("rolling back to {}: {why}", state.from),
+        true,
+    )
+    .await;
+    ctx.rep.event(
+        "aborting",
+        json!({"from": state.from, "floor": state.floor, "reason": why}),
+        &format!(
+            "aborting ({why}): template restored to {}, partition {}",
+            state.from, state.floor
+        ),
+    );
     let mut w = Watch::start(&ctx.c, &new).await;
     w.ready().await;
     let deadline = Instant::now() + ctx.timeout;
@@ -749,17 +1030,29 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
         match plan::evaluate_abort(&s, &state, min_gen, &pods) {
             AbortVerdict::Done => break,
             AbortVerdict::Foreign(m) => {
-                return Err(Failure::new(Exit::Bad, format!("abort stopped: {m}")).hint("inspect it with: kubectl sts status; the canary state is kept").into());
+                return Err(Failure::new(Exit::Bad, format!("abort stopped: {m}"))
+                    .hint("inspect it with: kubectl sts status; the canary state is kept")
+                    .into());
             }
             AbortVerdict::Delete(list) => {
                 // Re-read the StatefulSet before deleting (someone may have changed it).
                 let fresh = api::get_sts(&ctx.c, &ctx.name).await?;
-                if let AbortVerdict::Foreign(m) = plan::evaluate_abort(&fresh, &state, min_gen, &pods) {
+                if let AbortVerdict::Foreign(m) =
+                    plan::evaluate_abort(&fresh, &state, min_gen, &pods)
+                {
                     return Err(Failure::new(Exit::Bad, format!("abort stopped: {m}")).into());
                 }
                 for (pod, uid, prv) in list {
-                    if api::delete_pod(&ctx.c, &pod, &uid, &prv).await? && deleted.insert(uid.clone()) {
-                        ctx.rep.event("pod-deleted", json!({"pod": pod, "uid": uid}), &format!("  deleted {pod}: stuck on the canary's revision and not Ready"));
+                    if api::delete_pod(&ctx.c, &pod, &uid, &prv).await?
+                        && deleted.insert(uid.clone())
+                    {
+                        ctx.rep.event(
+                            "pod-deleted",
+                            json!({"pod": pod, "uid": uid}),
+                            &format!(
+                                "  deleted {pod}: stuck on the canary's revision and not Ready"
+                            ),
+                        );
                     }
                 }
             }
@@ -776,7 +1069,14 @@ async fn abort(ctx: &mut Ctx<'_>, sts: StatefulSet, state: CanaryState, dry_run:
     }
     drop(w);
     clear_state(ctx).await?;
-    ctx.rep.event("aborted", json!({"from": state.from, "to": state.to, "reason": why, "deleted": deleted.len()}), &format!("aborted: every pod at or above partition {} is back on {} and Ready", state.floor, state.from));
+    ctx.rep.event(
+        "aborted",
+        json!({"from": state.from, "to": state.to, "reason": why, "deleted": deleted.len()}),
+        &format!(
+            "aborted: every pod at or above partition {} is back on {} and Ready",
+            state.floor, state.from
+        ),
+    );
     Ok(Exit::Bad)
 }
 
@@ -792,8 +1092,11 @@ async fn clear_state(ctx: &mut Ctx<'_>) -> Result<StatefulSet, Failure> {
             Err(f) => return Err(f),
         }
     }
-    Err(Failure::cluster(format!("could not clear the canary state of statefulset {}: it kept changing", ctx.name))
-        .hint("re-run the same command to finish"))
+    Err(Failure::cluster(format!(
+        "could not clear the canary state of statefulset {}: it kept changing",
+        ctx.name
+    ))
+    .hint("re-run the same command to finish"))
 }
 
 fn secs(d: Duration) -> String {

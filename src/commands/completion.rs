@@ -111,7 +111,8 @@ fn takes_value(a: &clap::Arg) -> bool {
 }
 
 fn help_of(help: Option<&clap::builder::StyledStr>) -> String {
-    help.map(|h| h.to_string().lines().next().unwrap_or("").to_string()).unwrap_or_default()
+    help.map(|h| h.to_string().lines().next().unwrap_or("").to_string())
+        .unwrap_or_default()
 }
 
 /// What to offer for the value of `arg`, given the prefix typed so far.
@@ -122,12 +123,19 @@ fn value_of(arg: &clap::Arg, prefix: &str, shown_prefix: &str) -> Want {
             values
                 .iter()
                 .filter(|v| !v.is_hide_set() && v.get_name().starts_with(prefix))
-                .map(|v| (format!("{shown_prefix}{}", v.get_name()), help_of(v.get_help())))
+                .map(|v| {
+                    (
+                        format!("{shown_prefix}{}", v.get_name()),
+                        help_of(v.get_help()),
+                    )
+                })
                 .collect(),
         );
     }
     match arg.get_id().as_str() {
-        "namespace" => Want::Namespaces { prefix: prefix.to_string() },
+        "namespace" => Want::Namespaces {
+            prefix: prefix.to_string(),
+        },
         "kubeconfig" => Want::Files,
         _ => Want::Fixed(Vec::new()),
     }
@@ -217,9 +225,16 @@ pub fn plan(words: &[String]) -> Want {
     if positionals == 0
         && let Some(daemonsets) = takes_set(cmd.get_name())
     {
-        return Want::Sets { daemonsets, prefix: current.to_string() };
+        return Want::Sets {
+            daemonsets,
+            prefix: current.to_string(),
+        };
     }
-    if let Some(a) = cmd.get_positionals().filter(|a| !a.is_hide_set()).nth(positionals) {
+    if let Some(a) = cmd
+        .get_positionals()
+        .filter(|a| !a.is_hide_set())
+        .nth(positionals)
+    {
         return value_of(a, current, "");
     }
     Want::Fixed(Vec::new())
@@ -228,14 +243,24 @@ pub fn plan(words: &[String]) -> Want {
 /// The candidates for a `[TYPE/]NAME` argument: `sts/NAME` and `ds/NAME`
 /// (with the type the user started typing, e.g. `statefulset/`), plus bare
 /// StatefulSet names once the user typed something, filtered by `prefix`.
-pub fn set_candidates(sts: &[String], ds: &[String], daemonsets: bool, prefix: &str) -> Vec<String> {
+pub fn set_candidates(
+    sts: &[String],
+    ds: &[String],
+    daemonsets: bool,
+    prefix: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     match prefix.split_once('/') {
         Some((ty, _)) => {
             let t = ty.to_ascii_lowercase();
             let names = match t.as_str() {
-                "sts" | "statefulset" | "statefulsets" | "statefulset.apps" | "statefulsets.apps" => sts,
-                "ds" | "daemonset" | "daemonsets" | "daemonset.apps" | "daemonsets.apps" if daemonsets => ds,
+                "sts" | "statefulset" | "statefulsets" | "statefulset.apps"
+                | "statefulsets.apps" => sts,
+                "ds" | "daemonset" | "daemonsets" | "daemonset.apps" | "daemonsets.apps"
+                    if daemonsets =>
+                {
+                    ds
+                }
                 _ => &[][..],
             };
             out.extend(names.iter().map(|n| format!("{ty}/{n}")));
@@ -280,7 +305,10 @@ pub fn globals_from_words(base: &GlobalArgs, words: &[String]) -> GlobalArgs {
                 continue;
             }
             _ => {
-                if let Some(ns) = flag.strip_prefix("-n").filter(|v| !v.is_empty() && !flag.starts_with("--")) {
+                if let Some(ns) = flag
+                    .strip_prefix("-n")
+                    .filter(|v| !v.is_empty() && !flag.starts_with("--"))
+                {
                     g.namespace = Some(ns.to_string());
                 }
                 continue;
@@ -333,8 +361,11 @@ async fn lookup(g: &GlobalArgs, want: &Want) -> Result<Vec<String>, crate::error
             let lp = kube::api::ListParams::default();
             let all: Vec<k8s_openapi::api::core::v1::Namespace> =
                 cluster::fetch::list_cluster(&c, &lp, "namespaces").await?;
-            let mut out: Vec<String> =
-                all.into_iter().filter_map(|n| n.metadata.name).filter(|n| n.starts_with(prefix.as_str())).collect();
+            let mut out: Vec<String> = all
+                .into_iter()
+                .filter_map(|n| n.metadata.name)
+                .filter(|n| n.starts_with(prefix.as_str()))
+                .collect();
             out.sort();
             Ok(out)
         }
@@ -354,7 +385,8 @@ pub async fn complete(global: &GlobalArgs, printer: &Printer) -> Outcome {
             let g = globals_from_words(global, &words);
             match tokio::time::timeout(LOOKUP_TIMEOUT, lookup(&g, &want)).await {
                 Ok(Ok(names)) => {
-                    let c: Vec<(String, String)> = names.into_iter().map(|n| (n, String::new())).collect();
+                    let c: Vec<(String, String)> =
+                        names.into_iter().map(|n| (n, String::new())).collect();
                     protocol(&c, DIRECTIVE_NO_FILE_COMP)
                 }
                 Ok(Err(_)) | Err(_) => protocol(&[], DIRECTIVE_ERROR),
@@ -382,7 +414,10 @@ mod tests {
 
     #[test]
     fn subcommands_complete_and_hidden_ones_do_not() {
-        assert_eq!(names(plan(&w(&[""]))), ["status", "canary", "prune-pvcs", "completion"]);
+        assert_eq!(
+            names(plan(&w(&[""]))),
+            ["status", "canary", "prune-pvcs", "completion"]
+        );
         assert_eq!(names(plan(&w(&["st"]))), ["status"]);
         assert_eq!(names(plan(&w(&["__"]))), Vec::<String>::new());
     }
@@ -391,7 +426,14 @@ mod tests {
     fn flags_of_the_subcommand_and_globals_complete() {
         assert_eq!(names(plan(&w(&["status", "--ou"]))), ["--output"]);
         let all = names(plan(&w(&["status", "--"])));
-        for f in ["--namespace", "--all-namespaces", "--watch", "--kubeconfig", "--context", "--fail-on"] {
+        for f in [
+            "--namespace",
+            "--all-namespaces",
+            "--watch",
+            "--kubeconfig",
+            "--context",
+            "--fail-on",
+        ] {
             assert!(all.contains(&f.to_string()), "{f} missing from {all:?}");
         }
         assert!(names(plan(&w(&["status", "-"]))).contains(&"-A".to_string()));
@@ -399,56 +441,113 @@ mod tests {
 
     #[test]
     fn flag_values_complete() {
-        assert_eq!(names(plan(&w(&["status", "-o", ""]))), ["table", "wide", "json", "yaml"]);
+        assert_eq!(
+            names(plan(&w(&["status", "-o", ""]))),
+            ["table", "wide", "json", "yaml"]
+        );
         assert_eq!(names(plan(&w(&["status", "--output", "j"]))), ["json"]);
-        assert_eq!(names(plan(&w(&["status", "--output=y"]))), ["--output=yaml"]);
-        assert_eq!(names(plan(&w(&["status", "--fail-on", ""]))), ["warning", "error"]);
+        assert_eq!(
+            names(plan(&w(&["status", "--output=y"]))),
+            ["--output=yaml"]
+        );
+        assert_eq!(
+            names(plan(&w(&["status", "--fail-on", ""]))),
+            ["warning", "error"]
+        );
         assert_eq!(
             names(plan(&w(&["completion", ""]))),
             ["bash", "zsh", "fish", "powershell", "kubectl-helper"]
         );
-        assert_eq!(plan(&w(&["-n", "ku"])), Want::Namespaces { prefix: "ku".into() });
+        assert_eq!(
+            plan(&w(&["-n", "ku"])),
+            Want::Namespaces {
+                prefix: "ku".into()
+            }
+        );
         assert_eq!(plan(&w(&["status", "--kubeconfig", ""])), Want::Files);
     }
 
     #[test]
     fn names_complete_after_set_subcommands() {
-        assert_eq!(plan(&w(&["status", ""])), Want::Sets { daemonsets: true, prefix: String::new() });
+        assert_eq!(
+            plan(&w(&["status", ""])),
+            Want::Sets {
+                daemonsets: true,
+                prefix: String::new()
+            }
+        );
         assert_eq!(
             plan(&w(&["-n", "prod", "status", "-o", "wide", "we"])),
-            Want::Sets { daemonsets: true, prefix: "we".into() }
+            Want::Sets {
+                daemonsets: true,
+                prefix: "we".into()
+            }
         );
-        assert_eq!(plan(&w(&["canary", "sts/"])), Want::Sets { daemonsets: false, prefix: "sts/".into() });
-        assert_eq!(names(plan(&w(&["status", "web", ""]))), Vec::<String>::new());
+        assert_eq!(
+            plan(&w(&["canary", "sts/"])),
+            Want::Sets {
+                daemonsets: false,
+                prefix: "sts/".into()
+            }
+        );
+        assert_eq!(
+            names(plan(&w(&["status", "web", ""]))),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn set_candidates_use_kubectl_type_prefixes() {
         let sts = w(&["web", "db"]);
         let ds = w(&["logs"]);
-        assert_eq!(set_candidates(&sts, &ds, true, ""), ["ds/logs", "sts/db", "sts/web"]);
+        assert_eq!(
+            set_candidates(&sts, &ds, true, ""),
+            ["ds/logs", "sts/db", "sts/web"]
+        );
         assert_eq!(set_candidates(&sts, &ds, false, ""), ["sts/db", "sts/web"]);
         assert_eq!(set_candidates(&sts, &ds, true, "w"), ["web"]);
         assert_eq!(set_candidates(&sts, &ds, true, "ds/"), ["ds/logs"]);
-        assert_eq!(set_candidates(&sts, &ds, false, "ds/"), Vec::<String>::new());
-        assert_eq!(set_candidates(&sts, &ds, true, "statefulset/w"), ["statefulset/web"]);
+        assert_eq!(
+            set_candidates(&sts, &ds, false, "ds/"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            set_candidates(&sts, &ds, true, "statefulset/w"),
+            ["statefulset/web"]
+        );
     }
 
     #[test]
     fn connection_flags_are_read_from_the_words() {
         let g = globals_from_words(
             &GlobalArgs::default(),
-            &w(&["--context=dev", "-n", "prod", "status", "--kubeconfig", "/k", ""]),
+            &w(&[
+                "--context=dev",
+                "-n",
+                "prod",
+                "status",
+                "--kubeconfig",
+                "/k",
+                "",
+            ]),
         );
         assert_eq!(g.context.as_deref(), Some("dev"));
         assert_eq!(g.namespace.as_deref(), Some("prod"));
         assert_eq!(g.kubeconfig.as_deref(), Some(std::path::Path::new("/k")));
-        assert_eq!(globals_from_words(&GlobalArgs::default(), &w(&["-nfoo"])).namespace.as_deref(), Some("foo"));
+        assert_eq!(
+            globals_from_words(&GlobalArgs::default(), &w(&["-nfoo"]))
+                .namespace
+                .as_deref(),
+            Some("foo")
+        );
     }
 
     #[test]
     fn protocol_is_cobras() {
-        let c = vec![("status".to_string(), "Show".to_string()), ("x".to_string(), String::new())];
+        let c = vec![
+            ("status".to_string(), "Show".to_string()),
+            ("x".to_string(), String::new()),
+        ];
         assert_eq!(protocol(&c, 4), "status\tShow\nx\n:4\n");
     }
 }

@@ -35,7 +35,9 @@ impl Prompt {
             Prompt::Never => Err(Failure::refused(format!(
                 "confirmation needed ({question}) but there is no terminal to ask on"
             ))
-            .hint("re-run with --yes to proceed without a prompt, or --dry-run to only see the plan")),
+            .hint(
+                "re-run with --yes to proceed without a prompt, or --dry-run to only see the plan",
+            )),
             Prompt::Interactive => dialoguer::Confirm::new()
                 .with_prompt(question)
                 .default(false)

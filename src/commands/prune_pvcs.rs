@@ -31,11 +31,13 @@ pub enum PlanFormat {
 
 /// `kubectl sts prune-pvcs`.
 #[derive(Debug, Args)]
-#[command(after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
+#[command(
+    after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
 scale is in flight, claims the controller deletes itself (retention policy Delete), claims below an HPA's maxReplicas, \
 and claims annotated kubectl-sts.io/prune=never.\n\nExit codes: 0 all planned claims deleted or nothing to do; \
 1 a claim was skipped because it changed, a DELETE failed, or a deleted claim's ordinal came back into range; \
-2 usage; 3 cluster; 4 no terminal and no --yes.")]
+2 usage; 3 cluster; 4 no terminal and no --yes."
+)]
 pub struct PruneArgs {
     /// Only the claims of this StatefulSet; none: every StatefulSet in the namespace
     #[arg(value_name = "NAME")]
@@ -78,7 +80,10 @@ pub struct PruneArgs {
 pub fn parse_age(s: &str) -> Result<i64, Failure> {
     crate::duration::parse(s)
         .and_then(|d| i64::try_from(d.as_secs()).ok())
-        .ok_or_else(|| Failure::usage(format!("invalid --older-than {s:?}")).hint("use a duration such as 30m, 12h or 7d"))
+        .ok_or_else(|| {
+            Failure::usage(format!("invalid --older-than {s:?}"))
+                .hint("use a duration such as 30m, 12h or 7d")
+        })
 }
 
 /// The test-only fault point: with `KUBECTL_STS_TEST_FAULT=DIR`, writes
@@ -87,7 +92,9 @@ pub fn parse_age(s: &str) -> Result<i64, Failure> {
 async fn fault(point: &str, claim: &str) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    let Some(dir) = std::env::var_os("KUBECTL_STS_TEST_FAULT") else { return };
+    let Some(dir) = std::env::var_os("KUBECTL_STS_TEST_FAULT") else {
+        return;
+    };
     let n = SEQ.fetch_add(1, Ordering::SeqCst);
     let base = PathBuf::from(dir).join(format!("{n:04}-{point}"));
     let tmp = base.with_extension("tmp");
@@ -104,9 +111,11 @@ async fn fault(point: &str, claim: &str) {
 /// Runs `prune-pvcs`.
 pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome {
     if args.name.is_some() && args.all_namespaces {
-        return Err(Failure::usage("-A/--all-namespaces cannot be used with a NAME")
-            .hint("drop -A, or pick the namespace with -n")
-            .into());
+        return Err(
+            Failure::usage("-A/--all-namespaces cannot be used with a NAME")
+                .hint("drop -A, or pick the namespace with -n")
+                .into(),
+        );
     }
     let older_than = args.older_than.as_deref().map(parse_age).transpose()?;
     let opts = Options {
@@ -120,9 +129,16 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     let snap = cp::snapshot(&c, ns.as_deref(), args.selector.as_deref()).await?;
     if let Some(n) = &args.name
         && !args.include_deleted
-        && !snap.sets.iter().any(|s| s.metadata.name.as_deref() == Some(n.as_str()))
+        && !snap
+            .sets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(n.as_str()))
     {
-        return Err(crate::cluster::fetch::missing(&c, "statefulset", "statefulsets", n).await.into());
+        return Err(
+            crate::cluster::fetch::missing(&c, "statefulset", "statefulsets", n)
+                .await
+                .into(),
+        );
     }
     let inputs = Inputs {
         sets: &snap.sets,
@@ -145,7 +161,11 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         PlanFormat::Table => {}
     };
     if table {
-        printer.out(&render::prune::plan_text(&doc.plan, args.all_namespaces, &printer.style));
+        printer.out(&render::prune::plan_text(
+            &doc.plan,
+            args.all_namespaces,
+            &printer.style,
+        ));
     }
     for n in &doc.notes {
         printer.note(n);
@@ -160,7 +180,11 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     namespaces.sort_unstable();
     namespaces.dedup();
     for ns in namespaces {
-        let need = access::Need { verb: "delete", group: "", resource: "persistentvolumeclaims" };
+        let need = access::Need {
+            verb: "delete",
+            group: "",
+            resource: "persistentvolumeclaims",
+        };
         if let Err(f) = access::require(&c, &[need], ns).await {
             emit(&doc);
             return Err(f.into());
@@ -168,7 +192,11 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     }
     fault("after-plan", "").await;
     // --dry-run=server changes nothing: no confirmation needed.
-    let prompt = if dry == Some("server") { Prompt::AssumeYes } else { Prompt::detect(args.yes) };
+    let prompt = if dry == Some("server") {
+        Prompt::AssumeYes
+    } else {
+        Prompt::detect(args.yes)
+    };
     let chosen = match choose(&planned, prompt) {
         Ok(c) => c,
         Err(f) => {
@@ -228,8 +256,17 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
                     let labels: Vec<String> = planned
                         .iter()
                         .map(|e| {
-                            let data = if e.destroys_data { " — deletes its data" } else { "" };
-                            format!("{}/{} ({}){data}", e.namespace, e.claim, e.statefulsets.join(","))
+                            let data = if e.destroys_data {
+                                " — deletes its data"
+                            } else {
+                                ""
+                            };
+                            format!(
+                                "{}/{} ({}){data}",
+                                e.namespace,
+                                e.claim,
+                                e.statefulsets.join(",")
+                            )
                         })
                         .collect();
                     let idx = dialoguer::MultiSelect::new()
@@ -237,7 +274,10 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
                         .items(&labels)
                         .interact()
                         .map_err(|e| Failure::refused(format!("no confirmation: {e}")))?;
-                    Ok(idx.into_iter().filter_map(|i| planned.get(i).cloned()).collect())
+                    Ok(idx
+                        .into_iter()
+                        .filter_map(|i| planned.get(i).cloned())
+                        .collect())
                 }
                 _ => Ok(Vec::new()),
             }
@@ -269,22 +309,59 @@ async fn delete_one(c: &Cluster, e: &Entry, opts: &Options, server_dry: bool) ->
         return done(e, Fate::Skipped, "changed: the claim no longer exists");
     };
     if pvc.metadata.uid.as_deref() != Some(e.uid.as_str()) {
-        return done(e, Fate::Skipped, "changed: the claim was recreated (new uid)");
+        return done(
+            e,
+            Fate::Skipped,
+            "changed: the claim was recreated (new uid)",
+        );
     }
     if pvc.metadata.resource_version.as_deref() != Some(e.resource_version.as_str()) {
-        return done(e, Fate::Skipped, "changed since the plan (resourceVersion differs); re-run to re-plan");
+        return done(
+            e,
+            Fate::Skipped,
+            "changed since the plan (resourceVersion differs); re-run to re-plan",
+        );
     }
-    let inputs = Inputs { sets: &fresh.sets, pods: &fresh.pods, claims: &fresh.claims, volumes: None, hpas: &fresh.hpas };
+    let inputs = Inputs {
+        sets: &fresh.sets,
+        pods: &fresh.pods,
+        claims: &fresh.claims,
+        volumes: None,
+        hpas: &fresh.hpas,
+    };
     // The re-check keeps the plan's judgement of age and evidence kind.
     match prune::assess(pvc, &inputs, opts, Timestamp::now()) {
         Some(Verdict::Candidate(_)) => {}
-        Some(Verdict::Skipped(now)) => return done(e, Fate::Skipped, format!("changed: {}", now.reason)),
-        None => return done(e, Fate::Skipped, "changed: the claim is no longer left behind (its ordinal is live)"),
+        Some(Verdict::Skipped(now)) => {
+            return done(e, Fate::Skipped, format!("changed: {}", now.reason));
+        }
+        None => {
+            return done(
+                e,
+                Fate::Skipped,
+                "changed: the claim is no longer left behind (its ordinal is live)",
+            );
+        }
     }
     fault("before-delete", &e.claim).await;
-    let mut d = match cp::delete_claim(c, &e.namespace, &e.claim, &e.uid, &e.resource_version, server_dry).await {
+    let mut d = match cp::delete_claim(
+        c,
+        &e.namespace,
+        &e.claim,
+        &e.uid,
+        &e.resource_version,
+        server_dry,
+    )
+    .await
+    {
         Ok(Deleted::Done) => done(e, Fate::Deleted, ""),
-        Ok(Deleted::Changed(m)) => return done(e, Fate::Skipped, format!("changed: precondition failed: {m}")),
+        Ok(Deleted::Changed(m)) => {
+            return done(
+                e,
+                Fate::Skipped,
+                format!("changed: precondition failed: {m}"),
+            );
+        }
         Ok(Deleted::Gone) => return done(e, Fate::Skipped, "changed: the claim no longer exists"),
         Err(f) => return done(e, Fate::Failed, f.message),
     };
@@ -295,7 +372,10 @@ async fn delete_one(c: &Cluster, e: &Entry, opts: &Options, server_dry: bool) ->
             d.mounted_after = prune::mounted_by(e, &pods);
         }
         Err(f) => {
-            d.came_back_in_range = Some(format!("could not re-read after the delete ({}); check the StatefulSet", f.message));
+            d.came_back_in_range = Some(format!(
+                "could not re-read after the delete ({}); check the StatefulSet",
+                f.message
+            ));
         }
     }
     d

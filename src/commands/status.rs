@@ -40,7 +40,8 @@ pub(crate) enum WatchTarget {
 }
 
 fn fleet_view(f: &fleet::Fleet, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
-    let text = render_doc(f, args.output, compact).unwrap_or_else(|| render::fleet::fleet_table(f, args.all_namespaces, &printer.style));
+    let text = render_doc(f, args.output, compact)
+        .unwrap_or_else(|| render::fleet::fleet_table(f, args.all_namespaces, &printer.style));
     let worst = f
         .items
         .iter()
@@ -53,18 +54,33 @@ fn fleet_view(f: &fleet::Fleet, args: &StatusArgs, printer: &Printer, compact: b
     View { text, worst }
 }
 
-fn sts_view(rep: &statefulset::StsReport, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
-    let text = render_doc(rep, args.output, compact)
-        .unwrap_or_else(|| render::statefulset::sts_table(rep, args.output == OutputFormat::Wide, &printer.style));
-    View { text, worst: rep.findings.iter().map(|f| f.severity).max() }
+fn sts_view(
+    rep: &statefulset::StsReport,
+    args: &StatusArgs,
+    printer: &Printer,
+    compact: bool,
+) -> View {
+    let text = render_doc(rep, args.output, compact).unwrap_or_else(|| {
+        render::statefulset::sts_table(rep, args.output == OutputFormat::Wide, &printer.style)
+    });
+    View {
+        text,
+        worst: rep.findings.iter().map(|f| f.severity).max(),
+    }
 }
 
 /// JSON (pretty, or one line in watch mode) or YAML; `None` for tables.
-pub(crate) fn render_doc<T: serde::Serialize>(v: &T, o: OutputFormat, compact: bool) -> Option<String> {
+pub(crate) fn render_doc<T: serde::Serialize>(
+    v: &T,
+    o: OutputFormat,
+    compact: bool,
+) -> Option<String> {
     match o {
         OutputFormat::Json if compact => serde_json::to_string(v).ok(),
         OutputFormat::Json => serde_json::to_string_pretty(v).ok(),
-        OutputFormat::Yaml => serde_yaml::to_string(v).ok().map(|y| if compact { format!("---\n{y}") } else { y }),
+        OutputFormat::Yaml => serde_yaml::to_string(v)
+            .ok()
+            .map(|y| if compact { format!("---\n{y}") } else { y }),
         _ => None,
     }
 }
@@ -73,9 +89,11 @@ pub(crate) fn render_doc<T: serde::Serialize>(v: &T, o: OutputFormat, compact: b
 pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome {
     let target = args.target.as_deref().map(target::parse).transpose()?;
     if target.is_some() && args.all_namespaces {
-        return Err(Failure::usage("-A/--all-namespaces cannot be used with a NAME")
-            .hint("drop -A, or pick the namespace with -n")
-            .into());
+        return Err(
+            Failure::usage("-A/--all-namespaces cannot be used with a NAME")
+                .hint("drop -A, or pick the namespace with -n")
+                .into(),
+        );
     }
     let watch_for = match std::env::var(WATCH_FOR_ENV) {
         Ok(v) if args.watch => cluster::parse_timeout(&v)?,
@@ -83,8 +101,12 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
     };
     let c = cluster::connect(g).await?;
     match target {
-        Some(t) if t.kind != Kind::StatefulSet => super::status_ds::run(&c, &t.name, &args, printer, watch_for).await,
-        Some(t) if args.watch => watch(&c, WatchTarget::Sts(t.name), &args, printer, watch_for).await,
+        Some(t) if t.kind != Kind::StatefulSet => {
+            super::status_ds::run(&c, &t.name, &args, printer, watch_for).await
+        }
+        Some(t) if args.watch => {
+            watch(&c, WatchTarget::Sts(t.name), &args, printer, watch_for).await
+        }
         None if args.watch => watch(&c, WatchTarget::Fleet, &args, printer, watch_for).await,
         None => {
             let (sets, daemons) = fetch::fleet(&c, args.all_namespaces).await?;
@@ -93,8 +115,11 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
             Ok(fail_on_exit(args.fail_on, v.worst))
         }
         Some(t) => {
-            let snap = fetch::sts_snapshot_with(&c, &t.name, args.output != OutputFormat::Table).await?;
-            let opts = statefulset::ViewOptions { cluster_domain: args.cluster_domain.clone() };
+            let snap =
+                fetch::sts_snapshot_with(&c, &t.name, args.output != OutputFormat::Table).await?;
+            let opts = statefulset::ViewOptions {
+                cluster_domain: args.cluster_domain.clone(),
+            };
             let rep = statefulset::analyze(&snap, &opts, Timestamp::now());
             let v = sts_view(&rep, &args, printer, false);
             printer.out(&v.text);
@@ -106,7 +131,13 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
 /// `--watch`: one LIST + WATCH per kind, re-render on every change. On a
 /// terminal the screen is redrawn; otherwise each new render follows the
 /// previous one after a blank line (JSON: one document per line).
-pub(crate) async fn watch(c: &Cluster, target: WatchTarget, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
+pub(crate) async fn watch(
+    c: &Cluster,
+    target: WatchTarget,
+    args: &StatusArgs,
+    printer: &Printer,
+    watch_for: Option<Duration>,
+) -> Outcome {
     let mut w = match &target {
         WatchTarget::Sts(_) => Watch::statefulset(c),
         WatchTarget::Ds(_, nodes) => Watch::daemonset(c, *nodes),
@@ -119,7 +150,9 @@ pub(crate) async fn watch(c: &Cluster, target: WatchTarget, args: &StatusArgs, p
         }
     };
     tokio::pin!(deadline);
-    let opts = statefulset::ViewOptions { cluster_domain: args.cluster_domain.clone() };
+    let opts = statefulset::ViewOptions {
+        cluster_domain: args.cluster_domain.clone(),
+    };
     let compact = matches!(args.output, OutputFormat::Json | OutputFormat::Yaml);
     let mut last: Option<String> = None;
     let mut worst = None;
@@ -146,7 +179,12 @@ pub(crate) async fn watch(c: &Cluster, target: WatchTarget, args: &StatusArgs, p
         let view = match &target {
             WatchTarget::Sts(n) => {
                 let snap = w.stores.sts_snapshot(c, n).await?;
-                sts_view(&statefulset::analyze(&snap, &opts, Timestamp::now()), args, printer, compact)
+                sts_view(
+                    &statefulset::analyze(&snap, &opts, Timestamp::now()),
+                    args,
+                    printer,
+                    compact,
+                )
             }
             WatchTarget::Ds(n, _) => {
                 let snap = w.stores.ds_snapshot(c, n).await?;

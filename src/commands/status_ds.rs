@@ -14,11 +14,20 @@ use crate::model::DsSnapshot;
 use crate::render::{self, Printer};
 
 /// Analyzes and renders one snapshot (`compact`: one JSON line, for watch).
-pub(crate) fn ds_view(snap: &DsSnapshot, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
-    let opts = DsViewOptions { node: args.node.clone(), only_problems: args.only_problems };
+pub(crate) fn ds_view(
+    snap: &DsSnapshot,
+    args: &StatusArgs,
+    printer: &Printer,
+    compact: bool,
+) -> View {
+    let opts = DsViewOptions {
+        node: args.node.clone(),
+        only_problems: args.only_problems,
+    };
     let rep = daemonset::analyze(snap, &opts, Timestamp::now());
-    let mut text = render_doc(&rep, args.output, compact)
-        .unwrap_or_else(|| render::daemonset::ds_table(&rep, args.output == OutputFormat::Wide, &printer.style));
+    let mut text = render_doc(&rep, args.output, compact).unwrap_or_else(|| {
+        render::daemonset::ds_table(&rep, args.output == OutputFormat::Wide, &printer.style)
+    });
     if !matches!(args.output, OutputFormat::Json | OutputFormat::Yaml) {
         for n in &rep.notes {
             text.push_str(&format!("\nnote: {n}"));
@@ -27,17 +36,35 @@ pub(crate) fn ds_view(snap: &DsSnapshot, args: &StatusArgs, printer: &Printer, c
             && rep.nodes.is_empty()
             && !args.only_problems
         {
-            text.push_str(&format!("\nnote: node {n} has no row: no such node, or no daemon pod on it"));
+            text.push_str(&format!(
+                "\nnote: node {n} has no row: no such node, or no daemon pod on it"
+            ));
         }
     }
-    View { text, worst: rep.findings.iter().map(|f| f.severity).max() }
+    View {
+        text,
+        worst: rep.findings.iter().map(|f| f.severity).max(),
+    }
 }
 
 /// Runs `status ds/NAME`; with `--watch`, one LIST + WATCH per kind.
-pub async fn run(c: &Cluster, name: &str, args: &StatusArgs, printer: &Printer, watch_for: Option<Duration>) -> Outcome {
+pub async fn run(
+    c: &Cluster,
+    name: &str,
+    args: &StatusArgs,
+    printer: &Printer,
+    watch_for: Option<Duration>,
+) -> Outcome {
     if args.watch {
         let nodes = can_list_nodes(c).await?;
-        return super::status::watch(c, WatchTarget::Ds(name.to_string(), nodes), args, printer, watch_for).await;
+        return super::status::watch(
+            c,
+            WatchTarget::Ds(name.to_string(), nodes),
+            args,
+            printer,
+            watch_for,
+        )
+        .await;
     }
     let snap = ds_snapshot(c, name).await?;
     let view = ds_view(&snap, args, printer, false);

@@ -50,13 +50,19 @@ pub fn parse_steps(s: &str) -> Result<Vec<StepSpec>, String> {
             return Err(format!("empty entry in --steps {s:?}"));
         }
         let spec = if let Some(p) = t.strip_suffix('%') {
-            let v: u32 = p.parse().map_err(|_| format!("invalid percentage {t:?} in --steps"))?;
+            let v: u32 = p
+                .parse()
+                .map_err(|_| format!("invalid percentage {t:?} in --steps"))?;
             if v == 0 || v > 100 {
-                return Err(format!("percentage {t:?} in --steps must be between 1% and 100%"));
+                return Err(format!(
+                    "percentage {t:?} in --steps must be between 1% and 100%"
+                ));
             }
             StepSpec::Percent(v)
         } else {
-            let v: u32 = t.parse().map_err(|_| format!("invalid step {t:?} in --steps (use a pod count or a percentage)"))?;
+            let v: u32 = t.parse().map_err(|_| {
+                format!("invalid step {t:?} in --steps (use a pod count or a percentage)")
+            })?;
             if v == 0 {
                 return Err("a step of 0 pods does nothing".to_string());
             }
@@ -101,7 +107,9 @@ pub fn resolve_steps(specs: &[StepSpec], e: i32) -> Result<Vec<i32>, String> {
         let n = n.min(i64::from(e)).max(1) as i32;
         if let Some(&last) = out.last() {
             if n < last {
-                return Err(format!("--steps decrease once resolved against {e} pods ({s} is {n} pods, after {last})"));
+                return Err(format!(
+                    "--steps decrease once resolved against {e} pods ({s} is {n} pods, after {last})"
+                ));
             }
             if n == last {
                 continue;
@@ -142,9 +150,14 @@ pub fn parse_images(items: &[String]) -> Result<Vec<(String, String)>, String> {
 
 /// The strategic-merge patch of the pod template for `--image` sets; every
 /// named container must exist (containers or initContainers).
-pub fn image_template_patch(sts: &StatefulSet, images: &[(String, String)]) -> Result<Value, String> {
+pub fn image_template_patch(
+    sts: &StatefulSet,
+    images: &[(String, String)],
+) -> Result<Value, String> {
     let spec = sts.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-    let names: Vec<&str> = spec.map(|s| s.containers.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
+    let names: Vec<&str> = spec
+        .map(|s| s.containers.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default();
     let inits: Vec<&str> = spec
         .and_then(|s| s.init_containers.as_ref())
         .map(|v| v.iter().map(|c| c.name.as_str()).collect())
@@ -159,7 +172,10 @@ pub fn image_template_patch(sts: &StatefulSet, images: &[(String, String)]) -> R
         } else {
             let mut all = names.clone();
             all.extend(inits.iter());
-            return Err(format!("container {c:?} not found in the pod template (containers: {})", all.join(", ")));
+            return Err(format!(
+                "container {c:?} not found in the pod template (containers: {})",
+                all.join(", ")
+            ));
         }
     }
     let mut s = serde_json::Map::new();
@@ -222,7 +238,10 @@ impl CanaryState {
     /// The state on `sts`, if any (an unreadable annotation is an error).
     pub fn read(sts: &StatefulSet) -> Option<Result<CanaryState, String>> {
         let raw = sts.metadata.annotations.as_ref()?.get(STATE_ANNOTATION)?;
-        Some(serde_json::from_str(raw).map_err(|e| format!("the {STATE_ANNOTATION} annotation is not readable: {e}")))
+        Some(
+            serde_json::from_str(raw)
+                .map_err(|e| format!("the {STATE_ANNOTATION} annotation is not readable: {e}")),
+        )
     }
 
     /// Pods above the floor.
@@ -280,7 +299,13 @@ pub fn progress(sts: &StatefulSet) -> Option<CanaryProgress> {
 
 /// `spec.updateStrategy.rollingUpdate.partition`, when set.
 pub fn partition(sts: &StatefulSet) -> Option<i32> {
-    sts.spec.as_ref()?.update_strategy.as_ref()?.rolling_update.as_ref()?.partition
+    sts.spec
+        .as_ref()?
+        .update_strategy
+        .as_ref()?
+        .rolling_update
+        .as_ref()?
+        .partition
 }
 
 /// `spec.replicas` (default 1).
@@ -290,15 +315,26 @@ pub fn replicas(sts: &StatefulSet) -> i32 {
 
 /// `spec.ordinals.start` (default 0).
 pub fn start(sts: &StatefulSet) -> i32 {
-    sts.spec.as_ref().and_then(|s| s.ordinals.as_ref()).and_then(|o| o.start).unwrap_or(0)
+    sts.spec
+        .as_ref()
+        .and_then(|s| s.ordinals.as_ref())
+        .and_then(|o| o.start)
+        .unwrap_or(0)
 }
 
 fn min_ready(sts: &StatefulSet) -> i32 {
-    sts.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
+    sts.spec
+        .as_ref()
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0)
 }
 
 fn observed(sts: &StatefulSet) -> bool {
-    let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+    let og = sts
+        .status
+        .as_ref()
+        .and_then(|s| s.observed_generation)
+        .unwrap_or(0);
     og >= sts.metadata.generation.unwrap_or(0) && og > 0
 }
 
@@ -319,7 +355,9 @@ pub fn pods_by_index<'a>(sts: &StatefulSet, pods: &'a [Pod]) -> BTreeMap<i32, &'
     let r = replicas(sts);
     let mut m = BTreeMap::new();
     for p in pods {
-        let Some(pn) = p.metadata.name.as_deref() else { continue };
+        let Some(pn) = p.metadata.name.as_deref() else {
+            continue;
+        };
         if let Some((parent, ord)) = pod::parent_and_ordinal(pn)
             && parent == name
             && ord >= st
@@ -339,66 +377,109 @@ pub struct Refusal {
 }
 
 fn refuse(reason: impl Into<String>, fix: impl Into<String>) -> Refusal {
-    Refusal { reason: reason.into(), fix: fix.into() }
+    Refusal {
+        reason: reason.into(),
+        fix: fix.into(),
+    }
 }
 
 /// B10 "settled": checks the StatefulSet can start a canary and returns
 /// `(from, floor)`. `hpa` names an autoscaler targeting it.
-pub fn check_startable(sts: &StatefulSet, pods: &[Pod], hpa: Option<&str>, allow_autoscaler: bool) -> Result<(String, i32), Refusal> {
+pub fn check_startable(
+    sts: &StatefulSet,
+    pods: &[Pod],
+    hpa: Option<&str>,
+    allow_autoscaler: bool,
+) -> Result<(String, i32), Refusal> {
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let spec = sts.spec.clone().unwrap_or_default();
-    let strategy = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate");
+    let strategy = spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.type_.as_deref())
+        .unwrap_or("RollingUpdate");
     if strategy == "OnDelete" {
         return Err(refuse(
-            format!("statefulset {name} uses the OnDelete update strategy: a partition does nothing, the controller never replaces pods"),
-            format!("switch to RollingUpdate first: kubectl patch sts {name} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"),
+            format!(
+                "statefulset {name} uses the OnDelete update strategy: a partition does nothing, the controller never replaces pods"
+            ),
+            format!(
+                "switch to RollingUpdate first: kubectl patch sts {name} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"
+            ),
         ));
     }
     let r = replicas(sts);
     if r == 0 {
-        return Err(refuse(format!("statefulset {name} has 0 replicas: there is nothing to canary"), format!("scale it up first: kubectl scale sts {name} --replicas=N")));
+        return Err(refuse(
+            format!("statefulset {name} has 0 replicas: there is nothing to canary"),
+            format!("scale it up first: kubectl scale sts {name} --replicas=N"),
+        ));
     }
     if let Some(h) = hpa
         && !allow_autoscaler
     {
         return Err(refuse(
-            format!("HorizontalPodAutoscaler {h} targets statefulset {name}: it may change the replicas mid-canary"),
+            format!(
+                "HorizontalPodAutoscaler {h} targets statefulset {name}: it may change the replicas mid-canary"
+            ),
             "pause the autoscaler, or pass --allow-autoscaler to accept re-planning when replicas change",
         ));
     }
     let status = sts.status.clone().unwrap_or_default();
     if !observed(sts) {
         return Err(refuse(
-            format!("statefulset {name} has a spec change the controller has not observed yet (observedGeneration {} < generation {})", status.observed_generation.unwrap_or(0), sts.metadata.generation.unwrap_or(0)),
+            format!(
+                "statefulset {name} has a spec change the controller has not observed yet (observedGeneration {} < generation {})",
+                status.observed_generation.unwrap_or(0),
+                sts.metadata.generation.unwrap_or(0)
+            ),
             "wait for it to settle (kubectl rollout status sts) and re-run",
         ));
     }
     if status.replicas != r {
         return Err(refuse(
-            format!("statefulset {name} is scaling: spec.replicas is {r} but {} pods exist", status.replicas),
+            format!(
+                "statefulset {name} is scaling: spec.replicas is {r} but {} pods exist",
+                status.replicas
+            ),
             "wait for the scale to finish and re-run",
         ));
     }
     let f = partition(sts).unwrap_or(0).max(0);
     if f >= r {
         return Err(refuse(
-            format!("statefulset {name} has partition {f} ≥ replicas {r}: a change is held, or nothing is above the floor"),
-            format!("to adopt a held change, lower the partition below {r} first; to start fresh, set the partition you want as the floor"),
+            format!(
+                "statefulset {name} has partition {f} ≥ replicas {r}: a change is held, or nothing is above the floor"
+            ),
+            format!(
+                "to adopt a held change, lower the partition below {r} first; to start fresh, set the partition you want as the floor"
+            ),
         ));
     }
     let Some(update) = status.update_revision.clone() else {
-        return Err(refuse(format!("statefulset {name} has no status.updateRevision yet"), "wait for the controller and re-run"));
+        return Err(refuse(
+            format!("statefulset {name} has no status.updateRevision yet"),
+            "wait for the controller and re-run",
+        ));
     };
     let by_index = pods_by_index(sts, pods);
     for i in 0..r {
         let ordinal = i + start(sts);
         let Some(p) = by_index.get(&i) else {
-            return Err(refuse(format!("pod {name}-{ordinal} does not exist: a rollout or scale is in flight"), "wait for it to settle and re-run"));
+            return Err(refuse(
+                format!("pod {name}-{ordinal} does not exist: a rollout or scale is in flight"),
+                "wait for it to settle and re-run",
+            ));
         };
         if !pod::is_ready(p) || pod::is_terminating(p) {
             return Err(refuse(
-                format!("pod {name}-{ordinal} is not Ready ({})", pod::display_status(p)),
-                format!("fix it first (kubectl sts status {name}); a canary needs every pod Ready to judge the new revision"),
+                format!(
+                    "pod {name}-{ordinal} is not Ready ({})",
+                    pod::display_status(p)
+                ),
+                format!(
+                    "fix it first (kubectl sts status {name}); a canary needs every pod Ready to judge the new revision"
+                ),
             ));
         }
         if i >= f && pod_revision(p) != Some(update.as_str()) {
@@ -417,35 +498,62 @@ pub fn check_startable(sts: &StatefulSet, pods: &[Pod], hpa: Option<&str>, allow
 /// Adopting a change already applied under a hold (partition `p > floor`):
 /// returns `(from, to)` where `from` is the single revision of the pods at
 /// indices `[floor, p)` and `to` is `status.updateRevision`.
-pub fn check_adoptable(sts: &StatefulSet, pods: &[Pod], floor: i32) -> Result<(String, String), Refusal> {
+pub fn check_adoptable(
+    sts: &StatefulSet,
+    pods: &[Pod],
+    floor: i32,
+) -> Result<(String, String), Refusal> {
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let r = replicas(sts);
     let p = partition(sts).unwrap_or(0);
     let status = sts.status.clone().unwrap_or_default();
     if !observed(sts) {
-        return Err(refuse(format!("statefulset {name} has a spec change the controller has not observed yet"), "wait a moment and re-run"));
+        return Err(refuse(
+            format!("statefulset {name} has a spec change the controller has not observed yet"),
+            "wait a moment and re-run",
+        ));
     }
     if status.replicas != r {
-        return Err(refuse(format!("statefulset {name} is scaling: spec.replicas is {r} but {} pods exist", status.replicas), "wait for the scale to finish and re-run"));
+        return Err(refuse(
+            format!(
+                "statefulset {name} is scaling: spec.replicas is {r} but {} pods exist",
+                status.replicas
+            ),
+            "wait for the scale to finish and re-run",
+        ));
     }
     if floor < 0 || floor >= p.min(r) {
         return Err(refuse(
-            format!("nothing to adopt: the partition is {p} and the floor {floor}; a held change needs floor < partition"),
+            format!(
+                "nothing to adopt: the partition is {p} and the floor {floor}; a held change needs floor < partition"
+            ),
             "apply the change with a partition holding it (e.g. partition = replicas), or start one with --image/--patch-file",
         ));
     }
     let Some(to) = status.update_revision.clone() else {
-        return Err(refuse(format!("statefulset {name} has no status.updateRevision yet"), "wait for the controller and re-run"));
+        return Err(refuse(
+            format!("statefulset {name} has no status.updateRevision yet"),
+            "wait for the controller and re-run",
+        ));
     };
     let by_index = pods_by_index(sts, pods);
     let mut held: Vec<String> = Vec::new();
     for i in 0..r {
         let ordinal = i + start(sts);
         let Some(pd) = by_index.get(&i) else {
-            return Err(refuse(format!("pod {name}-{ordinal} does not exist"), "wait for it to settle and re-run"));
+            return Err(refuse(
+                format!("pod {name}-{ordinal} does not exist"),
+                "wait for it to settle and re-run",
+            ));
         };
         if !pod::is_ready(pd) || pod::is_terminating(pd) {
-            return Err(refuse(format!("pod {name}-{ordinal} is not Ready ({})", pod::display_status(pd)), "fix it first; a canary needs every pod Ready"));
+            return Err(refuse(
+                format!(
+                    "pod {name}-{ordinal} is not Ready ({})",
+                    pod::display_status(pd)
+                ),
+                "fix it first; a canary needs every pod Ready",
+            ));
         }
         let rev = pod_revision(pd).unwrap_or_default().to_string();
         if i >= floor && i < p && !held.contains(&rev) {
@@ -455,11 +563,16 @@ pub fn check_adoptable(sts: &StatefulSet, pods: &[Pod], floor: i32) -> Result<(S
     match held.as_slice() {
         [one] if *one != to => Ok((one.clone(), to)),
         [one] => Err(refuse(
-            format!("no change is held: the pods between the floor and the partition are already on the update revision {one}"),
+            format!(
+                "no change is held: the pods between the floor and the partition are already on the update revision {one}"
+            ),
             "start a canary with --image or --patch-file",
         )),
         _ => Err(refuse(
-            format!("the pods between the floor ({floor}) and the partition ({p}) carry several revisions: {}", held.join(", ")),
+            format!(
+                "the pods between the floor ({floor}) and the partition ({p}) carry several revisions: {}",
+                held.join(", ")
+            ),
             "settle them on one revision first (or pick another --floor)",
         )),
     }
@@ -472,7 +585,13 @@ pub fn adopt_patch(resource_version: &str, state: &CanaryState) -> Value {
 
 /// The start patch: the template change and the hold (partition = R) in one
 /// request guarded by resourceVersion, with the state and change-cause.
-pub fn start_patch(resource_version: &str, template_patch: &Value, replicas: i32, state: &CanaryState, cause: &str) -> Value {
+pub fn start_patch(
+    resource_version: &str,
+    template_patch: &Value,
+    replicas: i32,
+    state: &CanaryState,
+    cause: &str,
+) -> Value {
     json!({
         "metadata": {
             "resourceVersion": resource_version,
@@ -489,7 +608,12 @@ pub fn start_patch(resource_version: &str, template_patch: &Value, replicas: i32
 }
 
 /// A step patch: partition plus the updated state.
-pub fn step_patch(resource_version: &str, partition: i32, state: &CanaryState, cause: &str) -> Value {
+pub fn step_patch(
+    resource_version: &str,
+    partition: i32,
+    state: &CanaryState,
+    cause: &str,
+) -> Value {
     json!({
         "metadata": {
             "resourceVersion": resource_version,
@@ -556,7 +680,11 @@ pub struct PodView {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepVerdict {
     /// Not there yet: `updated` of `want` pods on `to`, `ready` of them Ready.
-    Waiting { updated: usize, ready: usize, want: usize },
+    Waiting {
+        updated: usize,
+        ready: usize,
+        want: usize,
+    },
     /// Every index ≥ partition is on `to` and Ready/Available.
     Healthy,
     /// A pod on `to` is broken: abort.
@@ -566,12 +694,24 @@ pub enum StepVerdict {
 }
 
 /// Evaluates a step (B10 "step complete" and "health gate").
-pub fn evaluate_step(sts: &StatefulSet, state: &CanaryState, partition: i32, pods: &[Pod], now: Timestamp) -> (StepVerdict, Vec<PodView>) {
+pub fn evaluate_step(
+    sts: &StatefulSet,
+    state: &CanaryState,
+    partition: i32,
+    pods: &[Pod],
+    now: Timestamp,
+) -> (StepVerdict, Vec<PodView>) {
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let r = replicas(sts);
     let views = pod_views(sts, pods);
     if r != state.replicas {
-        return (StepVerdict::Paused(format!("spec.replicas changed from {} to {r} during the canary", state.replicas)), views);
+        return (
+            StepVerdict::Paused(format!(
+                "spec.replicas changed from {} to {r} during the canary",
+                state.replicas
+            )),
+            views,
+        );
     }
     let by_index = pods_by_index(sts, pods);
     let st = start(sts);
@@ -583,23 +723,47 @@ pub fn evaluate_step(sts: &StatefulSet, state: &CanaryState, partition: i32, pod
         }
         let rev = pod_revision(p).unwrap_or_default();
         if let Some((c, reason, _)) = pod::container_problem(p)
-            && matches!(reason.as_str(), "CrashLoopBackOff" | "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "CreateContainerConfigError")
+            && matches!(
+                reason.as_str(),
+                "CrashLoopBackOff"
+                    | "ImagePullBackOff"
+                    | "ErrImagePull"
+                    | "InvalidImageName"
+                    | "CreateContainerConfigError"
+            )
         {
-            let msg = format!("pod {name}-{} ({rev}): container {c} is in {reason}", i + st);
+            let msg = format!(
+                "pod {name}-{} ({rev}): container {c} is in {reason}",
+                i + st
+            );
             if rev == state.to {
                 return (StepVerdict::GateFailed(msg), views);
             }
-            return (StepVerdict::Paused(format!("{msg}; it is not on the canary's revision")), views);
+            return (
+                StepVerdict::Paused(format!("{msg}; it is not on the canary's revision")),
+                views,
+            );
         }
         if *i < partition && rev != state.to && !pod::is_ready(p) {
             return (
-                StepVerdict::Paused(format!("pod {name}-{} on {rev} is not Ready ({}); it is not on the canary's revision", i + st, pod::display_status(p))),
+                StepVerdict::Paused(format!(
+                    "pod {name}-{} on {rev} is not Ready ({}); it is not on the canary's revision",
+                    i + st,
+                    pod::display_status(p)
+                )),
                 views,
             );
         }
     }
     if !observed(sts) || update_revision(sts) != Some(state.to.as_str()) {
-        return (StepVerdict::Waiting { updated: 0, ready: 0, want: (r - partition).max(0) as usize }, views);
+        return (
+            StepVerdict::Waiting {
+                updated: 0,
+                ready: 0,
+                want: (r - partition).max(0) as usize,
+            },
+            views,
+        );
     }
     let mut updated = 0;
     let mut ready = 0;
@@ -618,7 +782,14 @@ pub fn evaluate_step(sts: &StatefulSet, state: &CanaryState, partition: i32, pod
     if ready == want {
         (StepVerdict::Healthy, views)
     } else {
-        (StepVerdict::Waiting { updated, ready, want }, views)
+        (
+            StepVerdict::Waiting {
+                updated,
+                ready,
+                want,
+            },
+            views,
+        )
     }
 }
 
@@ -653,15 +824,27 @@ pub enum AbortVerdict {
 }
 
 /// Evaluates the abort. `min_generation` is the generation our abort patch produced.
-pub fn evaluate_abort(sts: &StatefulSet, state: &CanaryState, min_generation: i64, pods: &[Pod]) -> AbortVerdict {
-    let og = sts.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+pub fn evaluate_abort(
+    sts: &StatefulSet,
+    state: &CanaryState,
+    min_generation: i64,
+    pods: &[Pod],
+) -> AbortVerdict {
+    let og = sts
+        .status
+        .as_ref()
+        .and_then(|s| s.observed_generation)
+        .unwrap_or(0);
     let gen_ = sts.metadata.generation.unwrap_or(0);
     if og < min_generation || og < gen_ {
         return AbortVerdict::WaitObserved;
     }
     let upd = update_revision(sts).unwrap_or_default();
     if upd != state.from {
-        return AbortVerdict::Foreign(format!("the update revision is {upd}, not {} — someone else changed the StatefulSet", state.from));
+        return AbortVerdict::Foreign(format!(
+            "the update revision is {upd}, not {} — someone else changed the StatefulSet",
+            state.from
+        ));
     }
     let by_index = pods_by_index(sts, pods);
     let r = replicas(sts);
@@ -687,7 +870,10 @@ pub fn evaluate_abort(sts: &StatefulSet, state: &CanaryState, min_generation: i6
     } else if good == want {
         AbortVerdict::Done
     } else {
-        AbortVerdict::Waiting { on_from_ready: good, want }
+        AbortVerdict::Waiting {
+            on_from_ready: good,
+            want,
+        }
     }
 }
 
@@ -700,15 +886,21 @@ pub fn foreign_owners(sts: &StatefulSet, containers: &[String]) -> Vec<String> {
         if mgr == "kubectl-sts" || mf.operation.as_deref() != Some("Apply") {
             continue;
         }
-        let Some(f) = mf.fields_v1.as_ref().map(|f| &f.0) else { continue };
+        let Some(f) = mf.fields_v1.as_ref().map(|f| &f.0) else {
+            continue;
+        };
         let spec = &f["f:spec"];
         if !spec["f:updateStrategy"]["f:rollingUpdate"]["f:partition"].is_null() {
-            out.push(format!("{mgr} owns spec.updateStrategy.rollingUpdate.partition"));
+            out.push(format!(
+                "{mgr} owns spec.updateStrategy.rollingUpdate.partition"
+            ));
         }
         for c in containers {
             let key = format!("k:{{\"name\":\"{c}\"}}");
             let ts = &spec["f:template"]["f:spec"];
-            if !ts["f:containers"][&key]["f:image"].is_null() || !ts["f:initContainers"][&key]["f:image"].is_null() {
+            if !ts["f:containers"][&key]["f:image"].is_null()
+                || !ts["f:initContainers"][&key]["f:image"].is_null()
+            {
                 out.push(format!("{mgr} owns the image of container {c}"));
             }
         }

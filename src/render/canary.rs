@@ -16,7 +16,8 @@ impl Reporter<'_> {
     /// paused, aborted, done, …), structured `fields`, and the text line.
     pub fn event(&self, kind: &str, fields: Value, text: &str) {
         if self.json {
-            let mut obj = json!({"event": kind, "time": k8s_openapi::jiff::Timestamp::now().to_string()});
+            let mut obj =
+                json!({"event": kind, "time": k8s_openapi::jiff::Timestamp::now().to_string()});
             if let (Some(o), Value::Object(f)) = (obj.as_object_mut(), fields) {
                 o.extend(f);
             }

@@ -18,10 +18,24 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
     let c = &rep.counts;
     let mut out = String::new();
     let mut head = plain_table(
-        ["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSCHEDULED", "STRATEGY"].iter().map(|s| s.to_string()).collect(),
+        [
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "MISSCHEDULED",
+            "STRATEGY",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
     );
     let strat = if rep.rollout.strategy == "RollingUpdate" {
-        format!("RollingUpdate maxUnavailable={} maxSurge={}", rep.rollout.max_unavailable, rep.rollout.max_surge)
+        format!(
+            "RollingUpdate maxUnavailable={} maxSurge={}",
+            rep.rollout.max_unavailable, rep.rollout.max_surge
+        )
     } else {
         rep.rollout.strategy.clone()
     };
@@ -36,13 +50,25 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
     ]);
     out.push_str(&format!("daemonset/{} in {}", rep.name, rep.namespace));
     if let Some(h) = &rep.rollout.current_hash {
-        out.push_str(&format!(" (current revision {} {h})", rep.rollout.current_revision.unwrap_or(0)));
+        out.push_str(&format!(
+            " (current revision {} {h})",
+            rep.rollout.current_revision.unwrap_or(0)
+        ));
     }
     out.push('\n');
     out.push_str(&table_text(&mut head));
     out.push_str("\n\n");
 
-    let mut headers = vec!["NODE", "SHOULD-RUN", "MAY-STAY", "STATE", "POD", "STATUS", "REVISION", "WHY"];
+    let mut headers = vec![
+        "NODE",
+        "SHOULD-RUN",
+        "MAY-STAY",
+        "STATE",
+        "POD",
+        "STATUS",
+        "REVISION",
+        "WHY",
+    ];
     if wide {
         headers.extend(["RESTARTS", "AGE", "EXTRA-PODS"]);
     }
@@ -54,8 +80,16 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
             "Unknown" => r.verdict.clone(),
             v => st.red(v),
         };
-        let pod = r.pod.as_ref().map(|p| p.name.clone()).unwrap_or_else(|| "-".into());
-        let status = r.pod.as_ref().map(|p| p.status.clone()).unwrap_or_else(|| "-".into());
+        let pod = r
+            .pod
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| "-".into());
+        let status = r
+            .pod
+            .as_ref()
+            .map(|p| p.status.clone())
+            .unwrap_or_else(|| "-".into());
         let rev = r
             .pod
             .as_ref()
@@ -65,11 +99,34 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
             })
             .unwrap_or_else(|| "-".into());
         let why = r.cause.clone().unwrap_or_else(|| "-".into());
-        let mut row = vec![r.node.clone(), yn(r.should_run).into(), yn(r.should_continue_running).into(), state, pod, status, rev, why];
+        let mut row = vec![
+            r.node.clone(),
+            yn(r.should_run).into(),
+            yn(r.should_continue_running).into(),
+            state,
+            pod,
+            status,
+            rev,
+            why,
+        ];
         if wide {
-            row.push(r.pod.as_ref().map(|p| p.restarts.to_string()).unwrap_or_else(|| "-".into()));
-            row.push(r.pod.as_ref().map(|p| p.age.clone()).unwrap_or_else(|| "-".into()));
-            row.push(if r.extra_pods.is_empty() { "-".into() } else { r.extra_pods.join(",") });
+            row.push(
+                r.pod
+                    .as_ref()
+                    .map(|p| p.restarts.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            );
+            row.push(
+                r.pod
+                    .as_ref()
+                    .map(|p| p.age.clone())
+                    .unwrap_or_else(|| "-".into()),
+            );
+            row.push(if r.extra_pods.is_empty() {
+                "-".into()
+            } else {
+                r.extra_pods.join(",")
+            });
         }
         t.add_row(row);
     }
@@ -89,7 +146,12 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
     if !rep.findings.is_empty() {
         out.push('\n');
         for f in &rep.findings {
-            out.push_str(&format!("{} {}: {}\n", st.severity(f.severity), f.object, f.message));
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                st.severity(f.severity),
+                f.object,
+                f.message
+            ));
             if let Some(fix) = &f.fix {
                 out.push_str(&format!("  fix: {fix}\n"));
             }

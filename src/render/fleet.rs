@@ -13,7 +13,18 @@ pub fn fleet_table(f: &Fleet, all_ns: bool, st: &Style) -> String {
     if all_ns {
         headers.push("NAMESPACE".into());
     }
-    headers.extend(["KIND/NAME", "DESIRED", "READY", "UPDATED", "AVAILABLE", "HEALTH", "REASON"].map(String::from));
+    headers.extend(
+        [
+            "KIND/NAME",
+            "DESIRED",
+            "READY",
+            "UPDATED",
+            "AVAILABLE",
+            "HEALTH",
+            "REASON",
+        ]
+        .map(String::from),
+    );
     let mut t = plain_table(headers);
     for r in &f.items {
         let mut cells = Vec::new();

@@ -28,10 +28,13 @@ impl Printer {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         };
-        Printer { style: Style { color: on } }
+        Printer {
+            style: Style { color: on },
+        }
     }
 
     /// Writes text to stdout (a trailing newline is added when missing).
@@ -69,7 +72,9 @@ impl Printer {
 
     /// `error: …` and optionally `hint: …` on stderr.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        let err_style = Style { color: self.style.color && std::io::stderr().is_terminal() };
+        let err_style = Style {
+            color: self.style.color && std::io::stderr().is_terminal(),
+        };
         let mut e = std::io::stderr().lock();
         let _ = writeln!(e, "{} {message}", err_style.red_bold("error:"));
         if let Some(h) = hint {

@@ -21,7 +21,17 @@ fn entries_table(es: &[Entry], all_ns: bool, full: bool, st: &Style) -> String {
     }
     h.extend(["CLAIM", "STATEFULSET", "ORDINAL"].map(String::from));
     if full {
-        h.extend(["PHASE", "CAPACITY", "STORAGECLASS", "VOLUME", "RECLAIM", "AGE"].map(String::from));
+        h.extend(
+            [
+                "PHASE",
+                "CAPACITY",
+                "STORAGECLASS",
+                "VOLUME",
+                "RECLAIM",
+                "AGE",
+            ]
+            .map(String::from),
+        );
     }
     h.push("REASON".into());
     let mut t = plain_table(h);
@@ -54,7 +64,10 @@ pub fn plan_text(p: &Plan, all_ns: bool, st: &Style) -> String {
         out.push_str("No left-behind PersistentVolumeClaims to delete.\n");
     }
     if !p.candidates.is_empty() {
-        out.push_str(&st.bold(&format!("Claims left behind by scale-down ({}):", p.candidates.len())));
+        out.push_str(&st.bold(&format!(
+            "Claims left behind by scale-down ({}):",
+            p.candidates.len()
+        )));
         out.push('\n');
         out.push_str(&entries_table(&p.candidates, all_ns, true, st));
         out.push('\n');
@@ -90,7 +103,11 @@ pub fn plan_text(p: &Plan, all_ns: bool, st: &Style) -> String {
 /// The report lines for one planned claim (warnings included).
 pub fn done_text(d: &Done, server_dry_run: bool, st: &Style) -> String {
     let mut out = String::new();
-    let verb = if server_dry_run { "deleted (server dry run)" } else { "deleted" };
+    let verb = if server_dry_run {
+        "deleted (server dry run)"
+    } else {
+        "deleted"
+    };
     let who = format!("{}/{}", d.namespace, d.claim);
     match d.result {
         Fate::Deleted => {
@@ -135,8 +152,16 @@ pub fn summary_text(done: &[Done], st: &Style) -> String {
         out.push_str(&warnings(d, st));
     }
     let n = |f: Fate| done.iter().filter(|d| d.result == f).count();
-    out.push_str(&format!("{} deleted, {} skipped, {} failed", n(Fate::Deleted), n(Fate::Skipped), n(Fate::Failed)));
-    let back = done.iter().filter(|d| d.came_back_in_range.is_some()).count();
+    out.push_str(&format!(
+        "{} deleted, {} skipped, {} failed",
+        n(Fate::Deleted),
+        n(Fate::Skipped),
+        n(Fate::Failed)
+    ));
+    let back = done
+        .iter()
+        .filter(|d| d.came_back_in_range.is_some())
+        .count();
     if back > 0 {
         out.push_str(&format!(", {back} came back into range"));
     }
@@ -173,14 +198,33 @@ mod tests {
 
     #[test]
     fn plan_says_plainly_when_data_is_destroyed() {
-        let p = Plan { candidates: vec![entry("data-web-2", Some("Delete")), entry("data-web-3", Some("Retain"))], ..Plan::default() };
+        let p = Plan {
+            candidates: vec![
+                entry("data-web-2", Some("Delete")),
+                entry("data-web-3", Some("Retain")),
+            ],
+            ..Plan::default()
+        };
         let t = plan_text(&p, false, &Style { color: false });
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "Claims left behind by scale-down (2):");
-        assert!(lines[1].starts_with("CLAIM ") && lines[1].contains("RECLAIM") && lines[1].ends_with("REASON"), "{t}");
-        assert!(lines[2].contains("pv-1") && lines[2].contains("Delete (data destroyed)") && lines[2].contains("3d"), "{t}");
+        assert!(
+            lines[1].starts_with("CLAIM ")
+                && lines[1].contains("RECLAIM")
+                && lines[1].ends_with("REASON"),
+            "{t}"
+        );
+        assert!(
+            lines[2].contains("pv-1")
+                && lines[2].contains("Delete (data destroyed)")
+                && lines[2].contains("3d"),
+            "{t}"
+        );
         assert!(lines[3].contains("Retain (PV kept)"), "{t}");
-        assert!(t.contains("Deleting 1 of these claims deletes their PersistentVolumes"), "{t}");
+        assert!(
+            t.contains("Deleting 1 of these claims deletes their PersistentVolumes"),
+            "{t}"
+        );
         let empty = plan_text(&Plan::default(), false, &Style { color: false });
         assert_eq!(empty, "No left-behind PersistentVolumeClaims to delete.\n");
     }
@@ -203,7 +247,10 @@ mod tests {
             "deleted ns/data-web-2 (PV pv-1 and its data deleted)\nWARNING: ns/data-web-2 was deleted but ordinal 2 is live again in web ([0, 3)): its pod will start with a new, empty claim\n"
         );
         let s = summary_text(std::slice::from_ref(&d), &st);
-        assert!(s.ends_with("1 deleted, 0 skipped, 0 failed, 1 came back into range\n"), "{s}");
+        assert!(
+            s.ends_with("1 deleted, 0 skipped, 0 failed, 1 came back into range\n"),
+            "{s}"
+        );
         d.came_back_in_range = None;
         d.result = Fate::Skipped;
         d.reason = "changed: mounted by pod x".into();

@@ -24,7 +24,10 @@ pub fn table_text(t: &mut Table) -> String {
     for c in t.column_iter_mut() {
         c.set_padding((0, 3));
     }
-    t.lines().map(|l| l.trim_end().to_string()).collect::<Vec<_>>().join("\n")
+    t.lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn claim_cell(c: &ClaimView, wide: bool, st: &Style) -> String {
@@ -70,8 +73,19 @@ fn row_cells(r: &OrdinalRow, rep: &StsReport, wide: bool, st: &Style) -> Vec<Str
         }
         None => {
             let name = format!("{}-{}", rep.name, r.ordinal);
-            let missing = if r.in_range { st.red("<missing>") } else { st.dim("-") };
-            cells.extend([name, "-".into(), missing, "-".into(), "-".into(), "-".into()]);
+            let missing = if r.in_range {
+                st.red("<missing>")
+            } else {
+                st.dim("-")
+            };
+            cells.extend([
+                name,
+                "-".into(),
+                missing,
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ]);
             if wide {
                 cells.push("-".into());
             }
@@ -85,7 +99,13 @@ fn row_cells(r: &OrdinalRow, rep: &StsReport, wide: bool, st: &Style) -> Vec<Str
     while cells.len() < base_columns(wide) + rep.header.volume_claim_templates.len() {
         cells.push(String::new());
     }
-    cells.push(r.dns.clone().unwrap_or_else(|| if r.in_range { "-".into() } else { st.dim("(out of range)") }));
+    cells.push(r.dns.clone().unwrap_or_else(|| {
+        if r.in_range {
+            "-".into()
+        } else {
+            st.dim("(out of range)")
+        }
+    }));
     cells
 }
 
@@ -110,7 +130,14 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
     let h = &rep.header;
     let mut out = String::new();
     let strategy = match h.partition {
-        Some(p) => format!("{} (partition {p}{})", h.strategy, h.max_unavailable.as_ref().map(|m| format!(", maxUnavailable {m}")).unwrap_or_default()),
+        Some(p) => format!(
+            "{} (partition {p}{})",
+            h.strategy,
+            h.max_unavailable
+                .as_ref()
+                .map(|m| format!(", maxUnavailable {m}"))
+                .unwrap_or_default()
+        ),
         None => h.strategy.clone(),
     };
     out.push_str(&format!(
@@ -128,13 +155,21 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         "Revisions:  current {} | update {}{}\n",
         or_dash(&h.current_revision),
         or_dash(&h.update_revision),
-        if same { String::new() } else { format!(" {}", st.yellow("(rollout in progress)")) }
+        if same {
+            String::new()
+        } else {
+            format!(" {}", st.yellow("(rollout in progress)"))
+        }
     ));
     out.push_str(&format!(
         "Strategy:   {strategy} | {} | minReadySeconds {} | ordinals.start {}\n",
         h.pod_management_policy, h.min_ready_seconds, h.ordinals_start
     ));
-    let verdict = if h.service_verdict == "ok" { st.green("ok") } else { st.red(&h.service_verdict) };
+    let verdict = if h.service_verdict == "ok" {
+        st.green("ok")
+    } else {
+        st.red(&h.service_verdict)
+    };
     out.push_str(&format!(
         "Service:    {} ({verdict}) | PVC retention: whenDeleted {}, whenScaled {}\n\n",
         or_dash(&h.service_name),
@@ -148,8 +183,15 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         let step = (c.completed + 1).min(total);
         let n = c.counts.get(step.saturating_sub(1)).copied().unwrap_or(0);
         let part = h.partition.unwrap_or(0);
-        let above: Vec<_> = rep.ordinals.iter().filter(|r| r.ordinal - h.ordinals_start >= part).collect();
-        let settled = !above.is_empty() && above.iter().all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
+        let above: Vec<_> = rep
+            .ordinals
+            .iter()
+            .filter(|r| r.ordinal - h.ordinals_start >= part)
+            .collect();
+        let settled = !above.is_empty()
+            && above
+                .iter()
+                .all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
         let state = if c.phase == "aborting" {
             st.red("aborting")
         } else if settled && step == total && part == c.floor {
@@ -171,13 +213,21 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
             rep.namespace
         ));
     }
-    let mut headers: Vec<String> = ["ORDINAL", "POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE"].map(String::from).to_vec();
+    let mut headers: Vec<String> = [
+        "ORDINAL", "POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE",
+    ]
+    .map(String::from)
+    .to_vec();
     if wide {
         headers.push("IP".into());
     }
     headers.push("REVISION".into());
     for t in &h.volume_claim_templates {
-        headers.push(if wide { format!("PVC {t} (CLASS PV RECLAIM)") } else { format!("PVC {t}") });
+        headers.push(if wide {
+            format!("PVC {t} (CLASS PV RECLAIM)")
+        } else {
+            format!("PVC {t}")
+        });
     }
     headers.push("DNS".into());
     let mut t = plain_table(headers);
@@ -188,14 +238,24 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
     let mut n = 0;
     for r in &rep.ordinals {
         if partition > 0 && r.ordinal - h.ordinals_start == partition {
-            seps.push((n, st.cyan(&format!("-- partition {partition}: ordinals >= {} get the update revision --", h.ordinals_start + partition))));
+            seps.push((
+                n,
+                st.cyan(&format!(
+                    "-- partition {partition}: ordinals >= {} get the update revision --",
+                    h.ordinals_start + partition
+                )),
+            ));
         }
         t.add_row(row_cells(r, rep, wide, st));
         n += 1;
     }
     if !rep.out_of_range.is_empty() {
         let live = if h.replicas > 0 {
-            format!("live ordinals {}..{}", h.ordinals_start, h.ordinals_start + h.replicas - 1)
+            format!(
+                "live ordinals {}..{}",
+                h.ordinals_start,
+                h.ordinals_start + h.replicas - 1
+            )
         } else {
             "no live ordinals: replicas 0".to_string()
         };

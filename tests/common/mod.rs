@@ -5,7 +5,13 @@
 //! `STS_TEST_AUDIT_LOG`. A test that cannot reach the sandbox fails; it never
 //! skips. Every test works in its own namespace ([`Ns`]) and never touches
 //! the shared nodes.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -27,7 +33,9 @@ pub fn env() -> &'static Env {
     ENV.get_or_init(|| {
         let var = |k: &str| {
             std::env::var_os(k).map(PathBuf::from).unwrap_or_else(|| {
-                panic!("{k} is not set: integration tests need the sandbox; run them with scripts/test")
+                panic!(
+                    "{k} is not set: integration tests need the sandbox; run them with scripts/test"
+                )
             })
         };
         let e = Env {
@@ -36,7 +44,13 @@ pub fn env() -> &'static Env {
             audit_log: var("STS_TEST_AUDIT_LOG"),
         };
         let out = Command::new("kubectl")
-            .args(["--kubeconfig", e.kubeconfig.to_str().unwrap(), "get", "--raw", "/readyz"])
+            .args([
+                "--kubeconfig",
+                e.kubeconfig.to_str().unwrap(),
+                "get",
+                "--raw",
+                "/readyz",
+            ])
             .output()
             .expect("kubectl must be on PATH");
         assert!(
@@ -72,11 +86,20 @@ impl Run {
     }
     /// Parses stdout as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
     /// Panics with the whole output unless the exit code is `code`.
     pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -89,10 +112,21 @@ pub struct Ns {
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let clean: String = prefix.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let clean: String = prefix
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let clean = clean.trim_matches('-').chars().take(40).collect::<String>();
-    format!("t-{clean}-{:x}{:x}", std::process::id() % 0xfff, (nanos ^ N.fetch_add(1, Ordering::SeqCst)) % 0xfffff)
+    format!(
+        "t-{clean}-{:x}{:x}",
+        std::process::id() % 0xfff,
+        (nanos ^ N.fetch_add(1, Ordering::SeqCst)) % 0xfffff
+    )
 }
 
 impl Ns {
@@ -101,9 +135,11 @@ impl Ns {
         env();
         let ns = Ns { name: unique(test) };
         kubectl(&["create", "namespace", &ns.name]).expect_code(0);
-        wait_until(&format!("default ServiceAccount in {}", ns.name), Duration::from_secs(60), || {
-            kubectl(&["get", "serviceaccount", "default", "-n", &ns.name]).code == 0
-        });
+        wait_until(
+            &format!("default ServiceAccount in {}", ns.name),
+            Duration::from_secs(60),
+            || kubectl(&["get", "serviceaccount", "default", "-n", &ns.name]).code == 0,
+        );
         ns
     }
 
@@ -117,7 +153,11 @@ impl Ns {
     /// `kubectl apply -n NS -f -` with the given YAML.
     pub fn apply(&self, yaml: &str) {
         let r = kubectl_stdin(&["apply", "-n", &self.name, "-f", "-"], yaml);
-        assert_eq!(r.code, 0, "kubectl apply failed:\n{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            r.code, 0,
+            "kubectl apply failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
     }
 
     /// Runs the plugin as admin in this namespace.
@@ -129,7 +169,9 @@ impl Ns {
 
     /// `kubectl get KIND NAME -o json`.
     pub fn get(&self, kind: &str, name: &str) -> Value {
-        self.kubectl(&["get", kind, name, "-o", "json"]).expect_code(0).json()
+        self.kubectl(&["get", kind, name, "-o", "json"])
+            .expect_code(0)
+            .json()
     }
 
     /// Waits until StatefulSet `name` is settled: observedGeneration ==
@@ -137,18 +179,26 @@ impl Ns {
     /// status identical on two reads in a row.
     pub fn wait_sts_settled(&self, name: &str, timeout: Duration) -> Value {
         let mut last = Value::Null;
-        wait_until(&format!("statefulset {name} settled in {}", self.name), timeout, || {
-            let s = self.get("statefulset", name);
-            let st = &s["status"];
-            let want = s["spec"]["replicas"].as_i64().unwrap_or(1);
-            let ok = st["observedGeneration"] == s["metadata"]["generation"]
-                && st["replicas"].as_i64().unwrap_or(0) == want
-                && st["readyReplicas"].as_i64().unwrap_or(0) == want
-                && st["updatedReplicas"].as_i64().unwrap_or(0) >= want - s["spec"]["updateStrategy"]["rollingUpdate"]["partition"].as_i64().unwrap_or(0)
-                && *st == last["status"];
-            last = s;
-            ok
-        });
+        wait_until(
+            &format!("statefulset {name} settled in {}", self.name),
+            timeout,
+            || {
+                let s = self.get("statefulset", name);
+                let st = &s["status"];
+                let want = s["spec"]["replicas"].as_i64().unwrap_or(1);
+                let ok = st["observedGeneration"] == s["metadata"]["generation"]
+                    && st["replicas"].as_i64().unwrap_or(0) == want
+                    && st["readyReplicas"].as_i64().unwrap_or(0) == want
+                    && st["updatedReplicas"].as_i64().unwrap_or(0)
+                        >= want
+                            - s["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
+                                .as_i64()
+                                .unwrap_or(0)
+                    && *st == last["status"];
+                last = s;
+                ok
+            },
+        );
         last
     }
 }
@@ -176,14 +226,26 @@ pub fn audit_events(ns: &str) -> Vec<Value> {
         .lines()
         .filter(|l| l.contains("kubectl-sts/") && l.contains(ns))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl-sts/")) && e["objectRef"]["namespace"] == ns)
+        .filter(|e| {
+            e["userAgent"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("kubectl-sts/"))
+                && e["objectRef"]["namespace"] == ns
+        })
         .collect()
 }
 
 impl Drop for Ns {
     fn drop(&mut self) {
         let _ = Command::new("kubectl")
-            .args(["--kubeconfig", env().kubeconfig.to_str().unwrap_or_default(), "delete", "namespace", &self.name, "--wait=false"])
+            .args([
+                "--kubeconfig",
+                env().kubeconfig.to_str().unwrap_or_default(),
+                "delete",
+                "namespace",
+                &self.name,
+                "--wait=false",
+            ])
             .output();
     }
 }
@@ -211,7 +273,12 @@ pub fn kubectl_stdin(args: &[&str], input: &str) -> Run {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("kubectl must be on PATH");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     Run::from(child.wait_with_output().unwrap())
 }
 
@@ -223,13 +290,23 @@ pub fn sts(args: &[&str]) -> Run {
 /// Runs the plugin with extra environment variables.
 pub fn sts_with(args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin());
-    cmd.env("KUBECONFIG", &env().kubeconfig).env_remove("NO_COLOR").env("RUST_BACKTRACE", "1");
+    cmd.env("KUBECONFIG", &env().kubeconfig)
+        .env_remove("NO_COLOR")
+        .env("RUST_BACKTRACE", "1");
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let out = cmd.args(args).stdin(std::process::Stdio::null()).output().expect("kubectl-sts binary");
+    let out = cmd
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("kubectl-sts binary");
     let r = Run::from(out);
-    assert!(!r.stderr.contains("panicked"), "kubectl-sts panicked:\n{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked"),
+        "kubectl-sts panicked:\n{}",
+        r.stderr
+    );
     r
 }
 
@@ -240,7 +317,11 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         if f() {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out after {}s waiting for {what}", timeout.as_secs());
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {}s waiting for {what}",
+            timeout.as_secs()
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }

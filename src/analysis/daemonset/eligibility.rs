@@ -17,14 +17,22 @@ pub enum Blocker {
     NodeName { pinned_to: String },
     /// A `nodeSelector` entry the node does not carry.
     #[serde(rename_all = "camelCase")]
-    NodeSelector { key: String, want: String, have: Option<String> },
+    NodeSelector {
+        key: String,
+        want: String,
+        have: Option<String>,
+    },
     /// No required node-affinity term matches; `detail` names the first
     /// failing requirement of each term.
     #[serde(rename_all = "camelCase")]
     NodeAffinity { detail: String },
     /// A NoSchedule/NoExecute taint no toleration (user or automatic) matches.
     #[serde(rename_all = "camelCase")]
-    Taint { key: String, value: String, effect: String },
+    Taint {
+        key: String,
+        value: String,
+        effect: String,
+    },
 }
 
 impl Blocker {
@@ -32,17 +40,31 @@ impl Blocker {
     pub fn describe(&self) -> String {
         match self {
             Blocker::NodeName { pinned_to } => format!("template pins spec.nodeName={pinned_to}"),
-            Blocker::NodeSelector { key, want, have: None } => format!("nodeSelector {key}={want}: label missing"),
-            Blocker::NodeSelector { key, want, have: Some(h) } => format!("nodeSelector {key}={want}: node has {key}={h}"),
+            Blocker::NodeSelector {
+                key,
+                want,
+                have: None,
+            } => format!("nodeSelector {key}={want}: label missing"),
+            Blocker::NodeSelector {
+                key,
+                want,
+                have: Some(h),
+            } => format!("nodeSelector {key}={want}: node has {key}={h}"),
             Blocker::NodeAffinity { detail } => format!("required node affinity: {detail}"),
-            Blocker::Taint { key, value, effect } => format!("taint {} not tolerated", taint_text(key, value, effect)),
+            Blocker::Taint { key, value, effect } => {
+                format!("taint {} not tolerated", taint_text(key, value, effect))
+            }
         }
     }
 }
 
 /// `key[=value]:effect`.
 pub fn taint_text(key: &str, value: &str, effect: &str) -> String {
-    if value.is_empty() { format!("{key}:{effect}") } else { format!("{key}={value}:{effect}") }
+    if value.is_empty() {
+        format!("{key}:{effect}")
+    } else {
+        format!("{key}={value}:{effect}")
+    }
 }
 
 /// The verdict for one node.
@@ -90,7 +112,10 @@ pub fn daemon_tolerations(spec: &PodSpec) -> Vec<Toleration> {
     let mut out: Vec<Toleration> = spec.tolerations.clone().unwrap_or_default();
     for a in automatic_tolerations(spec.host_network.unwrap_or(false)) {
         let same = |t: &Toleration| {
-            s(&t.key) == s(&a.key) && s(&t.operator) == s(&a.operator) && s(&t.value) == s(&a.value) && s(&t.effect) == s(&a.effect)
+            s(&t.key) == s(&a.key)
+                && s(&t.operator) == s(&a.operator)
+                && s(&t.value) == s(&a.value)
+                && s(&t.effect) == s(&a.effect)
         };
         if let Some(i) = out.iter().position(same) {
             out[i] = a;
@@ -136,7 +161,10 @@ fn labels(node: &Node) -> BTreeMap<String, String> {
 }
 
 /// Why one requirement fails against labels; `Err` on a parse error.
-fn expr_fails(r: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> Result<Option<String>, String> {
+fn expr_fails(
+    r: &NodeSelectorRequirement,
+    labels: &BTreeMap<String, String>,
+) -> Result<Option<String>, String> {
     let vals = r.values.clone().unwrap_or_default();
     let have = labels.get(&r.key);
     let text = || format!("{} {} [{}]", r.key, r.operator, vals.join(","));
@@ -152,17 +180,30 @@ fn expr_fails(r: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) ->
             if !vals.is_empty() {
                 return Err(format!("{}: {} takes no values", r.key, r.operator));
             }
-            if r.operator == "Exists" { have.is_some() } else { have.is_none() }
+            if r.operator == "Exists" {
+                have.is_some()
+            } else {
+                have.is_none()
+            }
         }
         "Gt" | "Lt" => {
             let [v] = vals.as_slice() else {
                 return Err(format!("{}: {} needs exactly one value", r.key, r.operator));
             };
             let Ok(want) = v.parse::<i64>() else {
-                return Err(format!("{}: {} value {v:?} is not an integer", r.key, r.operator));
+                return Err(format!(
+                    "{}: {} value {v:?} is not an integer",
+                    r.key, r.operator
+                ));
             };
             match have.and_then(|h| h.parse::<i64>().ok()) {
-                Some(h) => if r.operator == "Gt" { h > want } else { h < want },
+                Some(h) => {
+                    if r.operator == "Gt" {
+                        h > want
+                    } else {
+                        h < want
+                    }
+                }
                 None => false,
             }
         }
@@ -183,13 +224,27 @@ fn field_fails(r: &NodeSelectorRequirement, node_name: &str) -> Result<Option<St
     let [v] = vals.as_slice() else {
         return Err(format!("matchFields {}: needs exactly one value", r.key));
     };
-    let field = if r.key == "metadata.name" { node_name } else { "" };
+    let field = if r.key == "metadata.name" {
+        node_name
+    } else {
+        ""
+    };
     let ok = match r.operator.as_str() {
         "In" => field == v,
         "NotIn" => field != v,
-        other => return Err(format!("matchFields {}: operator {other} not allowed", r.key)),
+        other => {
+            return Err(format!(
+                "matchFields {}: operator {other} not allowed",
+                r.key
+            ));
+        }
     };
-    Ok((!ok).then(|| format!("matchFields {} {} [{v}] (node is {node_name})", r.key, r.operator)))
+    Ok((!ok).then(|| {
+        format!(
+            "matchFields {} {} [{v}] (node is {node_name})",
+            r.key, r.operator
+        )
+    }))
 }
 
 /// `None` when the term matches, else the reason it does not.
@@ -228,7 +283,10 @@ pub fn affinity_fails(spec: &PodSpec, node: &Node) -> Option<String> {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref())?;
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })?;
     let terms = &req.node_selector_terms;
     if terms.is_empty() {
         return Some("no nodeSelectorTerms (matches nothing)".to_string());
@@ -254,28 +312,50 @@ pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
     if let Some(pinned) = spec.node_name.as_ref().filter(|n| !n.is_empty())
         && *pinned != name
     {
-        blockers.push(Blocker::NodeName { pinned_to: pinned.clone() });
-        return Eligibility { should_run: false, should_continue_running: false, blockers };
+        blockers.push(Blocker::NodeName {
+            pinned_to: pinned.clone(),
+        });
+        return Eligibility {
+            should_run: false,
+            should_continue_running: false,
+            blockers,
+        };
     }
     let l = labels(node);
     for (k, v) in spec.node_selector.iter().flatten() {
         if l.get(k) != Some(v) {
-            blockers.push(Blocker::NodeSelector { key: k.clone(), want: v.clone(), have: l.get(k).cloned() });
+            blockers.push(Blocker::NodeSelector {
+                key: k.clone(),
+                want: v.clone(),
+                have: l.get(k).cloned(),
+            });
         }
     }
     if let Some(detail) = affinity_fails(&spec, node) {
         blockers.push(Blocker::NodeAffinity { detail });
     }
     if !blockers.is_empty() {
-        return Eligibility { should_run: false, should_continue_running: false, blockers };
+        return Eligibility {
+            should_run: false,
+            should_continue_running: false,
+            blockers,
+        };
     }
     let tols = daemon_tolerations(&spec);
     let bad = untolerated_taints(node, &tols);
     let no_exec = bad.iter().any(|t| t.effect == "NoExecute");
     for t in &bad {
-        blockers.push(Blocker::Taint { key: t.key.clone(), value: s(&t.value).to_string(), effect: t.effect.clone() });
+        blockers.push(Blocker::Taint {
+            key: t.key.clone(),
+            value: s(&t.value).to_string(),
+            effect: t.effect.clone(),
+        });
     }
-    Eligibility { should_run: bad.is_empty(), should_continue_running: !no_exec, blockers }
+    Eligibility {
+        should_run: bad.is_empty(),
+        should_continue_running: !no_exec,
+        blockers,
+    }
 }
 
 /// Adds the taints the node lifecycle controller (and the
@@ -285,7 +365,11 @@ pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
 pub fn with_lifecycle_taints(node: &Node) -> Node {
     let mut n = node.clone();
     let mut want: Vec<(&str, &str)> = Vec::new();
-    let conds = node.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
+    let conds = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
     for c in &conds {
         match (c.type_.as_str(), c.status.as_str()) {
             ("Ready", "False") => {
@@ -296,21 +380,36 @@ pub fn with_lifecycle_taints(node: &Node) -> Node {
                 want.push(("node.kubernetes.io/unreachable", "NoSchedule"));
                 want.push(("node.kubernetes.io/unreachable", "NoExecute"));
             }
-            ("MemoryPressure", "True") => want.push(("node.kubernetes.io/memory-pressure", "NoSchedule")),
-            ("DiskPressure", "True") => want.push(("node.kubernetes.io/disk-pressure", "NoSchedule")),
+            ("MemoryPressure", "True") => {
+                want.push(("node.kubernetes.io/memory-pressure", "NoSchedule"))
+            }
+            ("DiskPressure", "True") => {
+                want.push(("node.kubernetes.io/disk-pressure", "NoSchedule"))
+            }
             ("PIDPressure", "True") => want.push(("node.kubernetes.io/pid-pressure", "NoSchedule")),
-            ("NetworkUnavailable", "True") => want.push(("node.kubernetes.io/network-unavailable", "NoSchedule")),
+            ("NetworkUnavailable", "True") => {
+                want.push(("node.kubernetes.io/network-unavailable", "NoSchedule"))
+            }
             _ => {}
         }
     }
-    if node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
+    if node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false)
+    {
         want.push(("node.kubernetes.io/unschedulable", "NoSchedule"));
     }
     let spec = n.spec.get_or_insert_with(Default::default);
     let taints = spec.taints.get_or_insert_with(Vec::new);
     for (k, e) in want {
         if !taints.iter().any(|t| t.key == k && t.effect == e) {
-            taints.push(Taint { key: k.to_string(), effect: e.to_string(), ..Taint::default() });
+            taints.push(Taint {
+                key: k.to_string(),
+                effect: e.to_string(),
+                ..Taint::default()
+            });
         }
     }
     n

@@ -136,7 +136,10 @@ pub fn target_node(p: &Pod) -> Option<String> {
         .node_selector_terms;
     for t in terms {
         for f in t.match_fields.iter().flatten() {
-            if f.key == "metadata.name" && f.operator == "In" && let Some([v]) = f.values.as_deref() {
+            if f.key == "metadata.name"
+                && f.operator == "In"
+                && let Some([v]) = f.values.as_deref()
+            {
                 return Some(v.clone());
             }
         }
@@ -154,15 +157,25 @@ pub fn current_revision(ds: &DaemonSet, revs: &[ControllerRevision]) -> Option<(
     revs.iter()
         .filter(|r| {
             uid.is_none()
-                || r.metadata.owner_references.iter().flatten().any(|o| Some(o.uid.as_str()) == uid && o.controller == Some(true))
+                || r.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| Some(o.uid.as_str()) == uid && o.controller == Some(true))
         })
         .max_by_key(|r| r.revision)
         .and_then(|r| Some((r.metadata.labels.as_ref()?.get(HASH)?.clone(), r.revision)))
 }
 
 fn owned_by(p: &Pod, ds: &DaemonSet) -> bool {
-    let Some(uid) = ds.metadata.uid.as_deref() else { return true };
-    p.metadata.owner_references.iter().flatten().any(|o| o.uid == uid && o.controller == Some(true))
+    let Some(uid) = ds.metadata.uid.as_deref() else {
+        return true;
+    };
+    p.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.uid == uid && o.controller == Some(true))
 }
 
 /// Resolves an IntOrString budget against `total` (percentages rounded up).
@@ -170,7 +183,10 @@ pub fn resolve(v: Option<&IntOrString>, total: i32, default: i32) -> i32 {
     match v {
         None => default,
         Some(IntOrString::Int(i)) => *i,
-        Some(IntOrString::String(s)) => match s.strip_suffix('%').and_then(|p| p.trim().parse::<i64>().ok()) {
+        Some(IntOrString::String(s)) => match s
+            .strip_suffix('%')
+            .and_then(|p| p.trim().parse::<i64>().ok())
+        {
             Some(p) => ((p * i64::from(total) + 99) / 100) as i32,
             None => default,
         },
@@ -178,12 +194,25 @@ pub fn resolve(v: Option<&IntOrString>, total: i32, default: i32) -> i32 {
 }
 
 /// Latest event message for an object with the given reason.
-fn latest_event<'a>(events: &'a [Event], kind: &str, name: &str, reason: &str) -> Option<&'a Event> {
+fn latest_event<'a>(
+    events: &'a [Event],
+    kind: &str,
+    name: &str,
+    reason: &str,
+) -> Option<&'a Event> {
     events
         .iter()
-        .filter(|e| e.involved_object.kind.as_deref() == Some(kind) && e.involved_object.name.as_deref() == Some(name))
+        .filter(|e| {
+            e.involved_object.kind.as_deref() == Some(kind)
+                && e.involved_object.name.as_deref() == Some(name)
+        })
         .filter(|e| e.reason.as_deref() == Some(reason))
-        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)))
+        .max_by_key(|e| {
+            e.last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.event_time.as_ref().map(|t| t.0))
+        })
 }
 
 /// Why a pod is not Ready, in the terms the user can act on.
@@ -192,18 +221,36 @@ pub fn not_ready_cause(p: &Pod) -> String {
         return "pod is terminating".to_string();
     }
     if pod::phase(p) == "Failed" {
-        let r = p.status.as_ref().and_then(|s| s.reason.clone()).unwrap_or_else(|| "Failed".into());
-        return format!("pod Failed ({r}); the controller deletes and recreates it with back-off (1s doubling to 15m)");
+        let r = p
+            .status
+            .as_ref()
+            .and_then(|s| s.reason.clone())
+            .unwrap_or_else(|| "Failed".into());
+        return format!(
+            "pod Failed ({r}); the controller deletes and recreates it with back-off (1s doubling to 15m)"
+        );
     }
     if let Some(m) = pod::unschedulable_message(p) {
         return format!("Pending, not scheduled: {m}");
     }
     if let Some((c, reason, msg)) = pod::container_problem(p) {
-        let msg = if msg.is_empty() { String::new() } else { format!(": {msg}") };
+        let msg = if msg.is_empty() {
+            String::new()
+        } else {
+            format!(": {msg}")
+        };
         return match reason.as_str() {
-            "CrashLoopBackOff" => format!("container {c} CrashLoopBackOff after {} restarts{msg}", pod::restarts(p)),
+            "CrashLoopBackOff" => format!(
+                "container {c} CrashLoopBackOff after {} restarts{msg}",
+                pod::restarts(p)
+            ),
             "ImagePullBackOff" | "ErrImagePull" => {
-                let img = p.spec.as_ref().and_then(|s| s.containers.iter().find(|x| x.name == c)).and_then(|x| x.image.clone()).unwrap_or_default();
+                let img = p
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.containers.iter().find(|x| x.name == c))
+                    .and_then(|x| x.image.clone())
+                    .unwrap_or_default();
                 format!("container {c} {reason}: image {img} cannot be pulled{msg}")
             }
             _ => format!("container {c} {reason}{msg}"),
@@ -218,16 +265,24 @@ pub fn not_ready_cause(p: &Pod) -> String {
                 .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
                 .and_then(|c| c.message.clone())
                 .unwrap_or_default();
-            if msg.is_empty() { "Running but readiness failing".to_string() } else { format!("Running but readiness failing ({msg})") }
+            if msg.is_empty() {
+                "Running but readiness failing".to_string()
+            } else {
+                format!("Running but readiness failing ({msg})")
+            }
         }
-        "Pending" if pod::node_name(p).is_none() => "Pending, waiting for the scheduler".to_string(),
+        "Pending" if pod::node_name(p).is_none() => {
+            "Pending, waiting for the scheduler".to_string()
+        }
         ph => format!("{ph}, containers not ready yet"),
     }
 }
 
 fn blocker_group(b: &Blocker) -> String {
     match b {
-        Blocker::Taint { key, value, effect } => format!("tainted {}", taint_text(key, value, effect)),
+        Blocker::Taint { key, value, effect } => {
+            format!("tainted {}", taint_text(key, value, effect))
+        }
         Blocker::NodeSelector { key, want, .. } => format!("without {key}={want}"),
         Blocker::NodeAffinity { .. } => "not matching the required node affinity".to_string(),
         Blocker::NodeName { pinned_to } => format!("not {pinned_to} (template nodeName)"),
@@ -244,22 +299,46 @@ const INTENDED_TAINTS: &[&str] = &[
 
 fn blocker_fix(b: &Blocker, node: &str) -> (bool, String) {
     match b {
-        Blocker::Taint { key, effect, .. } if key == "node.kubernetes.io/not-ready" || key == "node.kubernetes.io/unreachable" => {
-            (true, format!("intended: node {node} is NotReady ({key}:{effect}); it counts again once Ready"))
+        Blocker::Taint { key, effect, .. }
+            if key == "node.kubernetes.io/not-ready" || key == "node.kubernetes.io/unreachable" =>
+        {
+            (
+                true,
+                format!(
+                    "intended: node {node} is NotReady ({key}:{effect}); it counts again once Ready"
+                ),
+            )
         }
         Blocker::Taint { key, value, effect } => {
             let tol = if value.is_empty() {
                 format!("tolerations: [{{key: {key}, operator: Exists, effect: {effect}}}]")
             } else {
-                format!("tolerations: [{{key: {key}, operator: Equal, value: \"{value}\", effect: {effect}}}]")
+                format!(
+                    "tolerations: [{{key: {key}, operator: Equal, value: \"{value}\", effect: {effect}}}]"
+                )
             };
             let intended = INTENDED_TAINTS.contains(&key.as_str());
-            let pre = if intended { "intended exclusion; to run there anyway add to spec.template.spec: " } else { "add to spec.template.spec: " };
+            let pre = if intended {
+                "intended exclusion; to run there anyway add to spec.template.spec: "
+            } else {
+                "add to spec.template.spec: "
+            };
             (intended, format!("{pre}{tol}"))
         }
-        Blocker::NodeSelector { key, want, .. } => (false, format!("kubectl label node {node} {key}={want} --overwrite (if the node should run it)")),
-        Blocker::NodeAffinity { .. } => (false, "relabel the node or widen spec.template.spec.affinity.nodeAffinity".to_string()),
-        Blocker::NodeName { .. } => (true, "remove spec.template.spec.nodeName to run on every node".to_string()),
+        Blocker::NodeSelector { key, want, .. } => (
+            false,
+            format!(
+                "kubectl label node {node} {key}={want} --overwrite (if the node should run it)"
+            ),
+        ),
+        Blocker::NodeAffinity { .. } => (
+            false,
+            "relabel the node or widen spec.template.spec.affinity.nodeAffinity".to_string(),
+        ),
+        Blocker::NodeName { .. } => (
+            true,
+            "remove spec.template.spec.nodeName to run on every node".to_string(),
+        ),
     }
 }
 
@@ -282,10 +361,18 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
     };
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
     let cur = current_revision(ds, &snap.revisions);
-    let tpl_gen = ds.metadata.annotations.as_ref().and_then(|a| a.get(TPL_GEN_ANN)).cloned();
+    let tpl_gen = ds
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(TPL_GEN_ANN))
+        .cloned();
     let is_updated = |p: &Pod| {
-        cur.as_ref().is_some_and(|(h, _)| pod::label(p, HASH) == Some(h.as_str()))
-            || tpl_gen.as_deref().is_some_and(|g| pod::label(p, TPL_GEN) == Some(g))
+        cur.as_ref()
+            .is_some_and(|(h, _)| pod::label(p, HASH) == Some(h.as_str()))
+            || tpl_gen
+                .as_deref()
+                .is_some_and(|g| pod::label(p, TPL_GEN) == Some(g))
     };
 
     // pods per node, sorted as the controller does
@@ -303,7 +390,13 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
             let an = pod::node_name(a).is_none_or(str::is_empty);
             let bn = pod::node_name(b).is_none_or(str::is_empty);
             an.cmp(&bn)
-                .then(a.metadata.creation_timestamp.as_ref().map(|t| t.0).cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0)))
+                .then(
+                    a.metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map(|t| t.0)
+                        .cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+                )
                 .then(a.metadata.name.cmp(&b.metadata.name))
         });
     }
@@ -329,7 +422,8 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         }
     }
 
-    let failed_create = latest_event(&snap.events, "DaemonSet", &name, "FailedCreate").map(|e| e.message.clone().unwrap_or_default());
+    let failed_create = latest_event(&snap.events, "DaemonSet", &name, "FailedCreate")
+        .map(|e| e.message.clone().unwrap_or_default());
     let mut findings = Vec::new();
     let mut rows = Vec::new();
     let mut excluded: BTreeMap<String, (String, Blocker, usize)> = BTreeMap::new();
@@ -346,12 +440,18 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
             restarts: pod::restarts(p),
             age: pod::age(p.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
         });
-        let extra: Vec<String> = pods.iter().skip(1).filter_map(|p| p.metadata.name.clone()).collect();
+        let extra: Vec<String> = pods
+            .iter()
+            .skip(1)
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
         let (should_run, cont, blockers) = match el {
-            Some(e) => (Some(e.should_run), Some(e.should_continue_running), e.blockers.clone()),
-            None if snap.nodes.is_some() => {
-                (Some(false), Some(false), vec![])
-            }
+            Some(e) => (
+                Some(e.should_run),
+                Some(e.should_continue_running),
+                e.blockers.clone(),
+            ),
+            None if snap.nodes.is_some() => (Some(false), Some(false), vec![]),
             None => (None, None, vec![]),
         };
         let obj = format!("node/{node}");
@@ -363,12 +463,23 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
                 let cause = if let Some(m) = &failed_create {
                     format!("pod creation fails (FailedCreate on the DaemonSet): {m}")
                 } else if let Some(m) = bo {
-                    format!("a Failed pod was deleted and its replacement waits on the back-off: {m}")
+                    format!(
+                        "a Failed pod was deleted and its replacement waits on the back-off: {m}"
+                    )
                 } else {
                     "no pod yet: the controller has not created it (just added, or waiting on earlier creations)".to_string()
                 };
-                let sev = if failed_create.is_some() { Severity::Error } else { Severity::Warning };
-                let mut f = Finding::new("ds.pod.missing", sev, &obj, format!("no daemon pod on {node}: {cause}"));
+                let sev = if failed_create.is_some() {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                let mut f = Finding::new(
+                    "ds.pod.missing",
+                    sev,
+                    &obj,
+                    format!("no daemon pod on {node}: {cause}"),
+                );
                 if failed_create.is_some() {
                     f = f.fix(format!("kubectl get events -n {namespace} --field-selector involvedObject.name={name},reason=FailedCreate; fix the quota/admission rule named there"));
                 }
@@ -377,8 +488,17 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
             }
             (Some(true), Some(p)) if !pod::is_ready(p) => {
                 let cause = not_ready_cause(p);
-                let sev = if pod::container_problem(p).is_some() || pod::phase(p) == "Failed" { Severity::Error } else { Severity::Warning };
-                let f = Finding::new("ds.pod.not_ready", sev, format!("pod/{}", p.metadata.name.clone().unwrap_or_default()), format!("daemon pod on {node} not Ready: {cause}"));
+                let sev = if pod::container_problem(p).is_some() || pod::phase(p) == "Failed" {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                let f = Finding::new(
+                    "ds.pod.not_ready",
+                    sev,
+                    format!("pod/{}", p.metadata.name.clone().unwrap_or_default()),
+                    format!("daemon pod on {node} not Ready: {cause}"),
+                );
                 findings.push(f);
                 ("NotReady", Some(cause), true)
             }
@@ -387,7 +507,10 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
                 let first_b = blockers.first();
                 let cause = first_b.map(Blocker::describe);
                 if let Some(b) = first_b {
-                    excluded.entry(blocker_group(b)).or_insert_with(|| (node.clone(), b.clone(), 0)).2 += 1;
+                    excluded
+                        .entry(blocker_group(b))
+                        .or_insert_with(|| (node.clone(), b.clone(), 0))
+                        .2 += 1;
                 }
                 ("Excluded", cause, false)
             }
@@ -395,14 +518,31 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
                 let why = if blockers.is_empty() {
                     "the node no longer exists".to_string()
                 } else {
-                    blockers.iter().map(Blocker::describe).collect::<Vec<_>>().join("; ")
+                    blockers
+                        .iter()
+                        .map(Blocker::describe)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 };
                 let (v, cause) = if cont == Some(true) {
-                    ("Misscheduled", format!("should no longer run here ({why}); kept because no NoExecute taint evicts it, counted in MISSCHEDULED"))
+                    (
+                        "Misscheduled",
+                        format!(
+                            "should no longer run here ({why}); kept because no NoExecute taint evicts it, counted in MISSCHEDULED"
+                        ),
+                    )
                 } else {
-                    ("Evicting", format!("should no longer run here ({why}); the controller deletes it"))
+                    (
+                        "Evicting",
+                        format!("should no longer run here ({why}); the controller deletes it"),
+                    )
                 };
-                let mut f = Finding::new("ds.pod.misscheduled", Severity::Warning, &obj, format!("daemon pod on {node}: {cause}"));
+                let mut f = Finding::new(
+                    "ds.pod.misscheduled",
+                    Severity::Warning,
+                    &obj,
+                    format!("daemon pod on {node}: {cause}"),
+                );
                 if let Some(b) = blockers.first() {
                     f = f.fix(blocker_fix(b, node).1);
                 }
@@ -411,7 +551,12 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
             }
             (None, Some(p)) if !pod::is_ready(p) => {
                 let cause = not_ready_cause(p);
-                findings.push(Finding::new("ds.pod.not_ready", Severity::Warning, format!("pod/{}", p.metadata.name.clone().unwrap_or_default()), format!("daemon pod on {node} not Ready: {cause}")));
+                findings.push(Finding::new(
+                    "ds.pod.not_ready",
+                    Severity::Warning,
+                    format!("pod/{}", p.metadata.name.clone().unwrap_or_default()),
+                    format!("daemon pod on {node} not Ready: {cause}"),
+                ));
                 ("NotReady", Some(cause), true)
             }
             (None, _) => ("Unknown", None, false),
@@ -431,19 +576,37 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
 
     for (group, (node, b, n)) in &excluded {
         let (intended, fix) = blocker_fix(b, node);
-        let what = if *n == 1 { format!("node {node}") } else { format!("{n} nodes (e.g. {node})") };
-        let msg = format!("{what} excluded, {group}: {}{}", b.describe(), if intended { " (intended)" } else { "" });
-        let obj = if *n == 1 { format!("node/{node}") } else { "nodes".to_string() };
+        let what = if *n == 1 {
+            format!("node {node}")
+        } else {
+            format!("{n} nodes (e.g. {node})")
+        };
+        let msg = format!(
+            "{what} excluded, {group}: {}{}",
+            b.describe(),
+            if intended { " (intended)" } else { "" }
+        );
+        let obj = if *n == 1 {
+            format!("node/{node}")
+        } else {
+            "nodes".to_string()
+        };
         findings.push(Finding::new("ds.node.excluded", Severity::Info, obj, msg).fix(fix));
     }
 
     // rollout
     let strategy = spec.update_strategy.clone().unwrap_or_default();
-    let stype = strategy.type_.clone().unwrap_or_else(|| "RollingUpdate".into());
+    let stype = strategy
+        .type_
+        .clone()
+        .unwrap_or_else(|| "RollingUpdate".into());
     let desired = counts.desired;
     let (mut mu, ms) = if stype == "RollingUpdate" {
         let ru = strategy.rolling_update.clone().unwrap_or_default();
-        (resolve(ru.max_unavailable.as_ref(), desired, 1), resolve(ru.max_surge.as_ref(), desired, 0))
+        (
+            resolve(ru.max_unavailable.as_ref(), desired, 1),
+            resolve(ru.max_surge.as_ref(), desired, 0),
+        )
     } else {
         (0, 0)
     };
@@ -451,20 +614,37 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         mu = 1;
     }
     let desired_rows: Vec<&NodeRow> = rows.iter().filter(|r| r.should_run == Some(true)).collect();
-    let unavailable_nodes: Vec<&NodeRow> = desired_rows.iter().copied().filter(|r| r.pod.as_ref().is_none_or(|p| !p.available)).collect();
-    let old_nodes: Vec<String> = rows.iter().filter(|r| r.pod.as_ref().is_some_and(|p| !p.updated)).map(|r| r.node.clone()).collect();
+    let unavailable_nodes: Vec<&NodeRow> = desired_rows
+        .iter()
+        .copied()
+        .filter(|r| r.pod.as_ref().is_none_or(|p| !p.available))
+        .collect();
+    let old_nodes: Vec<String> = rows
+        .iter()
+        .filter(|r| r.pod.as_ref().is_some_and(|p| !p.updated))
+        .map(|r| r.node.clone())
+        .collect();
     let updated = counts.up_to_date;
     let mut stuck = None;
     let settled = counts.observed_generation >= counts.generation;
     if settled && cur.is_some() && !old_nodes.is_empty() {
         if stype == "OnDelete" {
-            let pods: Vec<String> = rows.iter().filter(|r| r.pod.as_ref().is_some_and(|p| !p.updated)).filter_map(|r| r.pod.as_ref().map(|p| p.name.clone())).collect();
+            let pods: Vec<String> = rows
+                .iter()
+                .filter(|r| r.pod.as_ref().is_some_and(|p| !p.updated))
+                .filter_map(|r| r.pod.as_ref().map(|p| p.name.clone()))
+                .collect();
             let msg = format!(
                 "{updated}/{desired} updated: updateStrategy OnDelete, {} pod(s) on an older revision wait to be deleted by hand: kubectl delete pod -n {namespace} {}",
                 pods.len(),
                 pods.join(" ")
             );
-            findings.push(Finding::new("ds.rollout.ondelete", Severity::Info, format!("daemonset/{name}"), msg.clone()));
+            findings.push(Finding::new(
+                "ds.rollout.ondelete",
+                Severity::Info,
+                format!("daemonset/{name}"),
+                msg.clone(),
+            ));
             stuck = Some(msg);
         } else if ms == 0 && unavailable_nodes.len() as i32 >= mu {
             let un: Vec<String> = unavailable_nodes.iter().map(|r| r.node.clone()).collect();
@@ -494,13 +674,26 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         stuck,
     };
 
-    let summary = summarize(&counts, &rows, snap.nodes.as_ref().map(Vec::len), failed_create.as_deref(), &rollout);
+    let summary = summarize(
+        &counts,
+        &rows,
+        snap.nodes.as_ref().map(Vec::len),
+        failed_create.as_deref(),
+        &rollout,
+    );
     finding::sort(&mut findings);
 
     // filters
     if let Some(n) = &opts.node {
         rows.retain(|r| &r.node == n);
-        findings.retain(|f| f.object == format!("node/{n}") || rows.iter().any(|r| r.pod.as_ref().is_some_and(|p| f.object == format!("pod/{}", p.name))));
+        findings.retain(|f| {
+            f.object == format!("node/{n}")
+                || rows.iter().any(|r| {
+                    r.pod
+                        .as_ref()
+                        .is_some_and(|p| f.object == format!("pod/{}", p.name))
+                })
+        });
     }
     if opts.only_problems {
         rows.retain(|r| r.problem);
@@ -525,12 +718,22 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_create: Option<&str>, r: &Rollout) -> Vec<String> {
+fn summarize(
+    c: &Counts,
+    rows: &[NodeRow],
+    node_count: Option<usize>,
+    failed_create: Option<&str>,
+    r: &Rollout,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(total) = node_count {
         let mut groups: BTreeMap<String, usize> = BTreeMap::new();
         for row in rows.iter().filter(|x| x.should_run == Some(false)) {
-            let g = row.blockers.first().map(blocker_group).unwrap_or_else(|| "no longer existing".into());
+            let g = row
+                .blockers
+                .first()
+                .map(blocker_group)
+                .unwrap_or_else(|| "no longer existing".into());
             *groups.entry(g).or_default() += 1;
         }
         let mut s = format!("DESIRED {} = {}", c.desired, plural(total, "node", "nodes"));
@@ -539,13 +742,18 @@ fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_cre
         }
         let predicted = rows.iter().filter(|x| x.should_run == Some(true)).count();
         if predicted as i32 != c.desired {
-            s.push_str(&format!(" (nodes say {predicted}; the controller has not caught up yet)"));
+            s.push_str(&format!(
+                " (nodes say {predicted}; the controller has not caught up yet)"
+            ));
         }
         out.push(s);
     }
     let missing: Vec<&NodeRow> = rows.iter().filter(|x| x.verdict == "Missing").collect();
     if missing.is_empty() {
-        out.push(format!("CURRENT {}: every desired node has a daemon pod", c.current));
+        out.push(format!(
+            "CURRENT {}: every desired node has a daemon pod",
+            c.current
+        ));
     } else {
         let why = match failed_create {
             Some(m) => format!("creation fails: {m}"),
@@ -555,7 +763,11 @@ fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_cre
             "CURRENT {}: {} not created because {why} ({})",
             c.current,
             plural(missing.len(), "pod", "pods"),
-            missing.iter().map(|x| x.node.as_str()).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|x| x.node.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let nr: Vec<&NodeRow> = rows.iter().filter(|x| x.verdict == "NotReady").collect();
@@ -566,13 +778,25 @@ fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_cre
             "READY {}: {} not Ready ({})",
             c.ready,
             plural(nr.len(), "pod", "pods"),
-            nr.iter().map(|x| format!("{}: {}", x.node, x.cause.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")
+            nr.iter()
+                .map(|x| format!("{}: {}", x.node, x.cause.clone().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
     let ms: Vec<String> = rows
         .iter()
         .filter(|x| x.verdict == "Misscheduled" || x.verdict == "Evicting")
-        .map(|x| format!("{}: {}", x.node, x.blockers.first().map(Blocker::describe).unwrap_or_else(|| "node gone".into())))
+        .map(|x| {
+            format!(
+                "{}: {}",
+                x.node,
+                x.blockers
+                    .first()
+                    .map(Blocker::describe)
+                    .unwrap_or_else(|| "node gone".into())
+            )
+        })
         .collect();
     if c.misscheduled > 0 || !ms.is_empty() {
         let mut s = format!("MISSCHEDULED {}: {}", c.misscheduled, ms.join("; "));
@@ -587,7 +811,12 @@ fn summarize(c: &Counts, rows: &[NodeRow], node_count: Option<usize>, failed_cre
     if let Some(s) = &r.stuck {
         out.push(format!("UP-TO-DATE {s}"));
     } else if r.updated < r.desired {
-        out.push(format!("UP-TO-DATE {}/{}: rollout in progress ({} old)", r.updated, r.desired, r.old_nodes.len()));
+        out.push(format!(
+            "UP-TO-DATE {}/{}: rollout in progress ({} old)",
+            r.updated,
+            r.desired,
+            r.old_nodes.len()
+        ));
     }
     out
 }

@@ -16,7 +16,8 @@ fn budgets_round_percentages_of_desired_up() {
 
 #[test]
 fn pods_map_to_nodes_by_node_name_or_injected_match_fields() {
-    let bound: Pod = serde_json::from_value(json!({"spec": {"nodeName": "a", "containers": []}})).unwrap();
+    let bound: Pod =
+        serde_json::from_value(json!({"spec": {"nodeName": "a", "containers": []}})).unwrap();
     assert_eq!(target_node(&bound).as_deref(), Some("a"));
     let pending: Pod = serde_json::from_value(json!({"spec": {"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["b"]}]}]}}}}})).unwrap();
     assert_eq!(target_node(&pending).as_deref(), Some("b"));

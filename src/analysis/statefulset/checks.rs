@@ -32,25 +32,44 @@ pub fn run_all(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Finding> {
     let mut all: Vec<Finding> = ALL.iter().flat_map(|c| c(s, r, now)).collect();
     // A pod caught in the forced-rollback trap is fixed by the trap's
     // recipe, not by fixing its image: drop the generic advice.
-    let trapped: Vec<String> = all.iter().filter(|f| f.id == "rollout.forced_rollback_trap").map(|f| f.object.clone()).collect();
-    for f in all.iter_mut().filter(|f| f.id == "pod.not_ready" && trapped.contains(&f.object)) {
+    let trapped: Vec<String> = all
+        .iter()
+        .filter(|f| f.id == "rollout.forced_rollback_trap")
+        .map(|f| f.object.clone())
+        .collect();
+    for f in all
+        .iter_mut()
+        .filter(|f| f.id == "pod.not_ready" && trapped.contains(&f.object))
+    {
         f.fix = Some("see rollout.forced_rollback_trap".into());
     }
     all
 }
 
-fn selector_matches(selector: &std::collections::BTreeMap<String, String>, labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {
-    let Some(l) = labels else { return selector.is_empty() };
+fn selector_matches(
+    selector: &std::collections::BTreeMap<String, String>,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> bool {
+    let Some(l) = labels else {
+        return selector.is_empty();
+    };
     selector.iter().all(|(k, v)| l.get(k) == Some(v))
 }
 
 /// `ok`, `missing`, `not-headless`, `selector-mismatch` or `none`.
 pub fn service_verdict(s: &StsSnapshot) -> &'static str {
-    let name = s.sts.spec.as_ref().and_then(|sp| sp.service_name.as_deref()).unwrap_or("");
+    let name = s
+        .sts
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.service_name.as_deref())
+        .unwrap_or("");
     if name.is_empty() {
         return "none";
     }
-    let Some(svc) = &s.service else { return "missing" };
+    let Some(svc) = &s.service else {
+        return "missing";
+    };
     let spec = svc.spec.clone().unwrap_or_default();
     if spec.cluster_ip.as_deref() != Some("None") {
         return "not-headless";
@@ -111,7 +130,12 @@ fn service(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
 /// DNS only gives with `publishNotReadyAddresses: true` (B9). Under
 /// OrderedReady pod N only starts once N-1 is Ready, so it is not needed.
 fn publish_not_ready(s: &StsSnapshot, r: &StsReport) -> Vec<Finding> {
-    let publishes = s.service.as_ref().and_then(|v| v.spec.as_ref()).and_then(|sp| sp.publish_not_ready_addresses).unwrap_or(false);
+    let publishes = s
+        .service
+        .as_ref()
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|sp| sp.publish_not_ready_addresses)
+        .unwrap_or(false);
     if publishes || policy(s) != "Parallel" {
         return Vec::new();
     }
@@ -136,11 +160,21 @@ fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
         .iter()
         .filter(|o| o.pod.is_none())
         .map(|o| {
-            let blocker = r.ordinals.iter().filter(|b| b.ordinal < o.ordinal).find(|b| b.pod.as_ref().is_none_or(|p| !p.ready));
+            let blocker = r
+                .ordinals
+                .iter()
+                .filter(|b| b.ordinal < o.ordinal)
+                .find(|b| b.pod.as_ref().is_none_or(|p| !p.ready));
             let why = match (ordered, blocker) {
-                (true, Some(b)) => format!(": OrderedReady waits for {}-{} to be Running and Ready first", r.name, b.ordinal),
+                (true, Some(b)) => format!(
+                    ": OrderedReady waits for {}-{} to be Running and Ready first",
+                    r.name, b.ordinal
+                ),
                 _ => match latest_event(s, "StatefulSet", &r.name, &["FailedCreate"]) {
-                    Some(e) => format!(": the controller reports FailedCreate: {}", e.message.clone().unwrap_or_default()),
+                    Some(e) => format!(
+                        ": the controller reports FailedCreate: {}",
+                        e.message.clone().unwrap_or_default()
+                    ),
                     None => String::new(),
                 },
             };
@@ -157,29 +191,59 @@ fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
 fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in &s.pods {
-        let Some((parent, ord)) = p.metadata.name.as_deref().and_then(pod::parent_and_ordinal) else { continue };
-        if parent != r.name || !live_range(&s.sts).contains(&ord) || pod::is_ready(p) || pod::is_terminating(p) {
+        let Some((parent, ord)) = p.metadata.name.as_deref().and_then(pod::parent_and_ordinal)
+        else {
+            continue;
+        };
+        if parent != r.name
+            || !live_range(&s.sts).contains(&ord)
+            || pod::is_ready(p)
+            || pod::is_terminating(p)
+        {
             continue;
         }
         let name = p.metadata.name.clone().unwrap_or_default();
         let (msg, fix) = if let Some((c, reason, m)) = pod::container_problem(p) {
             (
-                format!("container {c} is {reason}{}", if m.is_empty() { String::new() } else { format!(": {m}") }),
+                format!(
+                    "container {c} is {reason}{}",
+                    if m.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {m}")
+                    }
+                ),
                 match reason.as_str() {
-                    "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => Some(format!("check the image name and pull secrets; kubectl describe pod {name} -n {}", r.namespace)),
-                    "CrashLoopBackOff" => Some(format!("read the crash: kubectl logs {name} -c {c} --previous -n {}", r.namespace)),
+                    "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => Some(format!(
+                        "check the image name and pull secrets; kubectl describe pod {name} -n {}",
+                        r.namespace
+                    )),
+                    "CrashLoopBackOff" => Some(format!(
+                        "read the crash: kubectl logs {name} -c {c} --previous -n {}",
+                        r.namespace
+                    )),
                     _ => None,
                 },
             )
         } else if let Some(m) = pod::unschedulable_message(p) {
-            (format!("cannot be scheduled: {m}"), Some(format!("kubectl describe pod {name} -n {}", r.namespace)))
+            (
+                format!("cannot be scheduled: {m}"),
+                Some(format!("kubectl describe pod {name} -n {}", r.namespace)),
+            )
         } else if pod::phase(p) == "Pending"
             && pod::node_name(p).is_none()
             && let Some(e) = latest_event(s, "Pod", &name, &["FailedScheduling"])
         {
-            (format!("cannot be scheduled: {}", e.message.clone().unwrap_or_default()), Some(format!("kubectl describe pod {name} -n {}", r.namespace)))
+            (
+                format!(
+                    "cannot be scheduled: {}",
+                    e.message.clone().unwrap_or_default()
+                ),
+                Some(format!("kubectl describe pod {name} -n {}", r.namespace)),
+            )
         } else if pod::phase(p) == "Running" {
-            let probe = latest_event(s, "Pod", &name, &["Unhealthy"]).and_then(|e| e.message.clone());
+            let probe =
+                latest_event(s, "Pod", &name, &["Unhealthy"]).and_then(|e| e.message.clone());
             (
                 match probe {
                     Some(m) => format!("running but its readiness probe is failing: {m}"),
@@ -190,7 +254,12 @@ fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
         } else {
             (format!("is {}", pod::display_status(p)), None)
         };
-        let mut f = Finding::new("pod.not_ready", Severity::Error, format!("pod/{name}"), format!("not Ready: {msg}"));
+        let mut f = Finding::new(
+            "pod.not_ready",
+            Severity::Error,
+            format!("pod/{name}"),
+            format!("not Ready: {msg}"),
+        );
         if let Some(x) = fix {
             f = f.fix(x);
         }
@@ -242,10 +311,18 @@ fn out_of_range_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<F
 
 /// The newest event about `kind/name` (by last timestamp, event time or
 /// creation), optionally restricted to `reasons`.
-pub fn latest_event<'a>(s: &'a StsSnapshot, kind: &str, name: &str, reasons: &[&str]) -> Option<&'a Event> {
+pub fn latest_event<'a>(
+    s: &'a StsSnapshot,
+    kind: &str,
+    name: &str,
+    reasons: &[&str],
+) -> Option<&'a Event> {
     s.events
         .iter()
-        .filter(|e| e.involved_object.kind.as_deref() == Some(kind) && e.involved_object.name.as_deref() == Some(name))
+        .filter(|e| {
+            e.involved_object.kind.as_deref() == Some(kind)
+                && e.involved_object.name.as_deref() == Some(name)
+        })
         .filter(|e| reasons.is_empty() || e.reason.as_deref().is_some_and(|r| reasons.contains(&r)))
         .max_by_key(|e| event_time(e))
 }
@@ -255,7 +332,12 @@ fn event_time(e: &Event) -> i64 {
         .as_ref()
         .map(|t| t.0.as_second())
         .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()))
-        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0.as_second()))
+        .or_else(|| {
+            e.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+        })
         .unwrap_or(0)
 }
 
@@ -263,7 +345,9 @@ fn event_time(e: &Event) -> i64 {
 /// plain numbers and exponents). `None` when it cannot be read.
 pub fn quantity_bytes(q: &str) -> Option<f64> {
     let q = q.trim();
-    let split = q.find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E').unwrap_or(q.len());
+    let split = q
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        .unwrap_or(q.len());
     let (num, suffix) = q.split_at(split);
     let n: f64 = num.parse().ok()?;
     let mult = match suffix {
@@ -286,28 +370,52 @@ pub fn quantity_bytes(q: &str) -> Option<f64> {
     Some(n * mult)
 }
 
-fn storage_of(m: Option<&std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>) -> Option<String> {
+fn storage_of(
+    m: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >,
+) -> Option<String> {
     m.and_then(|r| r.get("storage")).map(|q| q.0.clone())
 }
 
 fn pvc_named<'a>(s: &'a StsSnapshot, name: &str) -> Option<&'a PersistentVolumeClaim> {
-    s.claims.iter().find(|c| c.metadata.name.as_deref() == Some(name))
+    s.claims
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(name))
 }
 
 fn template_of<'a>(s: &'a StsSnapshot, name: &str) -> Option<&'a PersistentVolumeClaim> {
-    s.sts.spec.as_ref()?.volume_claim_templates.as_ref()?.iter().find(|t| t.metadata.name.as_deref() == Some(name))
+    s.sts
+        .spec
+        .as_ref()?
+        .volume_claim_templates
+        .as_ref()?
+        .iter()
+        .find(|t| t.metadata.name.as_deref() == Some(name))
 }
 
 // ---------------------------------------------------------------------------
 // Claims.
 
 /// Why a Pending claim is Pending, from its events and the StorageClasses.
-fn pending_cause(s: &StsSnapshot, pvc: &PersistentVolumeClaim, ns: &str) -> (String, Option<String>) {
+fn pending_cause(
+    s: &StsSnapshot,
+    pvc: &PersistentVolumeClaim,
+    ns: &str,
+) -> (String, Option<String>) {
     let name = pvc.metadata.name.clone().unwrap_or_default();
-    let class = pvc.spec.as_ref().and_then(|sp| sp.storage_class_name.clone());
+    let class = pvc
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.storage_class_name.clone());
     if let (Some(c), Some(classes)) = (&class, &s.storage_classes)
         && !c.is_empty()
-        && !classes.iter().any(|sc| sc.metadata.name.as_deref() == Some(c.as_str()))
+        && !classes
+            .iter()
+            .any(|sc| sc.metadata.name.as_deref() == Some(c.as_str()))
     {
         return (
             format!("claim is Pending: StorageClass {c:?} does not exist"),
@@ -327,13 +435,18 @@ fn pending_cause(s: &StsSnapshot, pvc: &PersistentVolumeClaim, ns: &str) -> (Str
             } else if reason == "WaitForFirstConsumer" {
                 Some("nothing to fix if its pod is not scheduled yet: the volume binds once the pod is scheduled".to_string())
             } else if reason == "ProvisioningFailed" {
-                Some(format!("see the provisioner's message: kubectl describe pvc {name} -n {ns}"))
+                Some(format!(
+                    "see the provisioner's message: kubectl describe pvc {name} -n {ns}"
+                ))
             } else {
                 None
             };
             (format!("claim is Pending: {reason}: {msg}"), fix)
         }
-        None => ("claim is Pending (not bound to a volume; no event explains why)".to_string(), Some(format!("kubectl describe pvc {name} -n {ns}"))),
+        None => (
+            "claim is Pending (not bound to a volume; no event explains why)".to_string(),
+            Some(format!("kubectl describe pvc {name} -n {ns}")),
+        ),
     }
 }
 
@@ -370,12 +483,25 @@ fn claim_drift(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> 
     let mut out = Vec::new();
     for row in &r.ordinals {
         for c in &row.claims {
-            let (Some(pvc), Some(tpl)) = (pvc_named(s, &c.name), template_of(s, &c.template)) else { continue };
+            let (Some(pvc), Some(tpl)) = (pvc_named(s, &c.name), template_of(s, &c.template))
+            else {
+                continue;
+            };
             if pvc.metadata.deletion_timestamp.is_some() {
                 continue;
             }
-            let want = storage_of(tpl.spec.as_ref().and_then(|sp| sp.resources.as_ref()).and_then(|r| r.requests.as_ref()));
-            let have = storage_of(pvc.spec.as_ref().and_then(|sp| sp.resources.as_ref()).and_then(|r| r.requests.as_ref()));
+            let want = storage_of(
+                tpl.spec
+                    .as_ref()
+                    .and_then(|sp| sp.resources.as_ref())
+                    .and_then(|r| r.requests.as_ref()),
+            );
+            let have = storage_of(
+                pvc.spec
+                    .as_ref()
+                    .and_then(|sp| sp.resources.as_ref())
+                    .and_then(|r| r.requests.as_ref()),
+            );
             if let (Some(w), Some(h)) = (&want, &have)
                 && let (Some(wb), Some(hb)) = (quantity_bytes(w), quantity_bytes(h))
                 && (wb - hb).abs() > 0.5
@@ -386,7 +512,8 @@ fn claim_drift(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> 
                         c.name, r.namespace
                     )
                 } else {
-                    "claims cannot shrink: keep the larger claim or migrate the data to a new claim".to_string()
+                    "claims cannot shrink: keep the larger claim or migrate the data to a new claim"
+                        .to_string()
                 };
                 out.push(
                     Finding::new(
@@ -398,8 +525,14 @@ fn claim_drift(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> 
                     .fix(fix),
                 );
             }
-            let want_class = tpl.spec.as_ref().and_then(|sp| sp.storage_class_name.clone());
-            let have_class = pvc.spec.as_ref().and_then(|sp| sp.storage_class_name.clone());
+            let want_class = tpl
+                .spec
+                .as_ref()
+                .and_then(|sp| sp.storage_class_name.clone());
+            let have_class = pvc
+                .spec
+                .as_ref()
+                .and_then(|sp| sp.storage_class_name.clone());
             if let Some(wc) = want_class
                 && have_class.as_deref() != Some(wc.as_str())
             {
@@ -428,27 +561,39 @@ fn resizing_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Findi
     let mut out = Vec::new();
     for row in &r.ordinals {
         for c in &row.claims {
-            let Some(pvc) = pvc_named(s, &c.name) else { continue };
+            let Some(pvc) = pvc_named(s, &c.name) else {
+                continue;
+            };
             let st = pvc.status.clone().unwrap_or_default();
             if st.phase.as_deref() != Some("Bound") {
                 continue;
             }
             let cap = storage_of(st.capacity.as_ref());
-            let spec_req = storage_of(pvc.spec.as_ref().and_then(|sp| sp.resources.as_ref()).and_then(|r| r.requests.as_ref()));
+            let spec_req = storage_of(
+                pvc.spec
+                    .as_ref()
+                    .and_then(|sp| sp.resources.as_ref())
+                    .and_then(|r| r.requests.as_ref()),
+            );
             let alloc = storage_of(st.allocated_resources.as_ref());
-            let bigger = |a: &Option<String>| match (a.as_deref().and_then(quantity_bytes), cap.as_deref().and_then(quantity_bytes)) {
+            let bigger = |a: &Option<String>| match (
+                a.as_deref().and_then(quantity_bytes),
+                cap.as_deref().and_then(quantity_bytes),
+            ) {
                 (Some(x), Some(y)) => x > y + 0.5,
                 _ => false,
             };
-            let cond = st
-                .conditions
-                .iter()
-                .flatten()
-                .find(|k| (k.type_ == "Resizing" || k.type_ == "FileSystemResizePending") && k.status == "True");
+            let cond = st.conditions.iter().flatten().find(|k| {
+                (k.type_ == "Resizing" || k.type_ == "FileSystemResizePending")
+                    && k.status == "True"
+            });
             if cond.is_some() || bigger(&spec_req) || bigger(&alloc) {
                 let target = alloc.clone().or(spec_req.clone()).unwrap_or_default();
                 let stage = match cond {
-                    Some(k) if k.type_ == "FileSystemResizePending" => "waiting for the node to grow the file system (pod restart may be needed)".to_string(),
+                    Some(k) if k.type_ == "FileSystemResizePending" => {
+                        "waiting for the node to grow the file system (pod restart may be needed)"
+                            .to_string()
+                    }
                     Some(k) => format!("{} ({})", k.type_, k.message.clone().unwrap_or_default()),
                     None => "waiting for the volume to be expanded".to_string(),
                 };
@@ -456,7 +601,10 @@ fn resizing_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Findi
                     "pvc.resizing",
                     Severity::Info,
                     format!("pvc/{}", c.name),
-                    format!("resize in progress: {} → {target}: {stage}", cap.unwrap_or_else(|| "?".into())),
+                    format!(
+                        "resize in progress: {} → {target}: {stage}",
+                        cap.unwrap_or_else(|| "?".into())
+                    ),
                 ));
             }
         }
@@ -483,11 +631,20 @@ fn stray_claims(_s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding
 // Rollout.
 
 fn strategy(s: &StsSnapshot) -> String {
-    s.sts.spec.as_ref().and_then(|sp| sp.update_strategy.as_ref()).and_then(|u| u.type_.clone()).unwrap_or_else(|| "RollingUpdate".into())
+    s.sts
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.update_strategy.as_ref())
+        .and_then(|u| u.type_.clone())
+        .unwrap_or_else(|| "RollingUpdate".into())
 }
 
 fn policy(s: &StsSnapshot) -> String {
-    s.sts.spec.as_ref().and_then(|sp| sp.pod_management_policy.clone()).unwrap_or_else(|| "OrderedReady".into())
+    s.sts
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.pod_management_policy.clone())
+        .unwrap_or_else(|| "OrderedReady".into())
 }
 
 /// Rows at index ≥ partition (the ones that should get the update revision).
@@ -496,7 +653,10 @@ fn updatable(r: &StsReport) -> impl Iterator<Item = &OrdinalRow> {
 }
 
 fn names(rows: &[&OrdinalRow], sts: &str) -> String {
-    rows.iter().map(|o| format!("{sts}-{}", o.ordinal)).collect::<Vec<_>>().join(", ")
+    rows.iter()
+        .map(|o| format!("{sts}-{}", o.ordinal))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Rollout progress by revision label (never by counters).
@@ -507,11 +667,22 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
     }
     let obj = format!("statefulset/{}", r.name);
     let want: Vec<&OrdinalRow> = updatable(r).collect();
-    let old: Vec<&OrdinalRow> = want.iter().copied().filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated)).collect();
-    let done = want.iter().filter(|o| o.pod.as_ref().is_some_and(|p| p.updated)).count();
+    let old: Vec<&OrdinalRow> = want
+        .iter()
+        .copied()
+        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+        .collect();
+    let done = want
+        .iter()
+        .filter(|o| o.pod.as_ref().is_some_and(|p| p.updated))
+        .count();
     let mut out = Vec::new();
     if strategy(s) == "OnDelete" {
-        let all_old: Vec<&OrdinalRow> = r.ordinals.iter().filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated)).collect();
+        let all_old: Vec<&OrdinalRow> = r
+            .ordinals
+            .iter()
+            .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+            .collect();
         if !all_old.is_empty() {
             let mut sorted = all_old.clone();
             sorted.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
@@ -548,7 +719,11 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
             ),
         ));
     }
-    let held: Vec<&OrdinalRow> = r.ordinals.iter().filter(|o| o.below_partition && o.pod.as_ref().is_some_and(|p| !p.updated)).collect();
+    let held: Vec<&OrdinalRow> = r
+        .ordinals
+        .iter()
+        .filter(|o| o.below_partition && o.pod.as_ref().is_some_and(|p| !p.updated))
+        .collect();
     if !held.is_empty() {
         out.push(
             Finding::new(
@@ -574,9 +749,14 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
 
 /// maxUnavailable resolved against replicas (percent rounds down, min 1).
 fn max_unavailable(r: &StsReport) -> i32 {
-    let Some(m) = &r.header.max_unavailable else { return 1 };
+    let Some(m) = &r.header.max_unavailable else {
+        return 1;
+    };
     let v = if let Some(p) = m.strip_suffix('%') {
-        p.trim().parse::<i64>().map(|p| (i64::from(r.header.replicas) * p / 100) as i32).unwrap_or(1)
+        p.trim()
+            .parse::<i64>()
+            .map(|p| (i64::from(r.header.replicas) * p / 100) as i32)
+            .unwrap_or(1)
     } else {
         m.parse().unwrap_or(1)
     };
@@ -590,17 +770,23 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     }
     let min_ready = r.header.min_ready_seconds;
     let unhealthy = |o: &OrdinalRow| -> bool {
-        let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else { return false };
+        let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else {
+            return false;
+        };
         !(pod::is_running_and_ready(p) && pod::is_available(p, min_ready, now))
     };
     let stuck: Vec<&OrdinalRow> = updatable(r)
         .filter(|o| unhealthy(o))
         .filter(|o| {
-            let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else { return false };
+            let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else {
+                return false;
+            };
             !matches!(pod::phase(p), "Failed" | "Succeeded") && !pod::is_terminating(p)
         })
         .collect();
-    let Some(first) = stuck.first() else { return Vec::new() };
+    let Some(first) = stuck.first() else {
+        return Vec::new();
+    };
     let first_pod = first.pod.as_ref();
     if first_pod.is_none_or(|p| p.updated) {
         return Vec::new();
@@ -609,21 +795,36 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
         true
     } else {
         // Parallel: stuck only when the maxUnavailable budget is used up (B8, #137409).
-        let unavailable = r.ordinals.iter().filter(|o| o.pod.is_none() || unhealthy(o)).count() as i32;
+        let unavailable = r
+            .ordinals
+            .iter()
+            .filter(|o| o.pod.is_none() || unhealthy(o))
+            .count() as i32;
         r.header.max_unavailable.is_some() && unavailable >= max_unavailable(r)
     };
     if !blocked {
         return Vec::new();
     }
-    let bad: Vec<&OrdinalRow> = stuck.iter().copied().filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated)).collect();
+    let bad: Vec<&OrdinalRow> = stuck
+        .iter()
+        .copied()
+        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+        .collect();
     let mut by_desc = bad.clone();
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
     let cmds = by_desc
         .iter()
-        .map(|o| format!("kubectl delete pod {}-{} -n {}", r.name, o.ordinal, r.namespace))
+        .map(|o| {
+            format!(
+                "kubectl delete pod {}-{} -n {}",
+                r.name, o.ordinal, r.namespace
+            )
+        })
         .collect::<Vec<_>>()
         .join(" && ");
-    let rev = first_pod.and_then(|p| p.revision.clone()).unwrap_or_else(|| "?".into());
+    let rev = first_pod
+        .and_then(|p| p.revision.clone())
+        .unwrap_or_else(|| "?".into());
     vec![
         Finding::new(
             "rollout.forced_rollback_trap",
@@ -644,7 +845,9 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
 }
 
 fn by_name<'a>(s: &'a StsSnapshot, name: &str) -> Option<&'a Pod> {
-    s.pods.iter().find(|p| p.metadata.name.as_deref() == Some(name))
+    s.pods
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(name))
 }
 
 /// Pods with ordinals outside the live range (being removed, or stray).

@@ -20,7 +20,8 @@ pub fn match_claim<'t>(claim: &str, sts: &str, templates: &'t [String]) -> Optio
 }
 
 fn parse_ordinal(s: &str) -> Option<i32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -43,7 +44,10 @@ pub struct OwnedClaim {
 }
 
 fn labels_cover(pvc: &PersistentVolumeClaim, sts: &StatefulSet) -> bool {
-    let want = sts.spec.as_ref().and_then(|s| s.selector.match_labels.as_ref());
+    let want = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref());
     let have = pvc.metadata.labels.as_ref();
     match (want, have) {
         (Some(w), Some(h)) if !w.is_empty() => w.iter().all(|(k, v)| h.get(k) == Some(v)),
@@ -56,7 +60,9 @@ pub fn other_owners(claim: &str, me: &str, all: &[StatefulSet]) -> (Vec<String>,
     let mut fits = Vec::new();
     let mut live = Vec::new();
     for other in all {
-        let Some(oname) = other.metadata.name.as_deref() else { continue };
+        let Some(oname) = other.metadata.name.as_deref() else {
+            continue;
+        };
         if oname == me {
             continue;
         }
@@ -74,11 +80,15 @@ pub fn other_owners(claim: &str, me: &str, all: &[StatefulSet]) -> (Vec<String>,
 /// The claims of the snapshot's set: exact template matches, plus strays
 /// (selector labels, `-<sts>-<ordinal>` suffix, no current template).
 pub fn claims_of(s: &StsSnapshot) -> Vec<OwnedClaim> {
-    let Some(me) = s.sts.metadata.name.as_deref() else { return Vec::new() };
+    let Some(me) = s.sts.metadata.name.as_deref() else {
+        return Vec::new();
+    };
     let templates = template_names(&s.sts);
     let mut out = Vec::new();
     for pvc in &s.claims {
-        let Some(name) = pvc.metadata.name.as_deref() else { continue };
+        let Some(name) = pvc.metadata.name.as_deref() else {
+            continue;
+        };
         let (also_fits, live_elsewhere) = other_owners(name, me, &s.all_sets);
         if let Some((t, ord)) = match_claim(name, me, &templates) {
             out.push(OwnedClaim {
@@ -95,9 +105,15 @@ pub fn claims_of(s: &StsSnapshot) -> Vec<OwnedClaim> {
             continue;
         }
         // `<prefix>-<me>-<digits>` with a prefix that is no current template.
-        let Some((head, ord)) = name.rsplit_once('-') else { continue };
-        let Some(ord) = parse_ordinal(ord) else { continue };
-        let Some(prefix) = head.strip_suffix(me).and_then(|p| p.strip_suffix('-')) else { continue };
+        let Some((head, ord)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let Some(ord) = parse_ordinal(ord) else {
+            continue;
+        };
+        let Some(prefix) = head.strip_suffix(me).and_then(|p| p.strip_suffix('-')) else {
+            continue;
+        };
         if prefix.is_empty() {
             continue;
         }
@@ -137,7 +153,10 @@ mod tests {
     fn matches_exact_template_and_set_names() {
         let t = vec!["data".to_string(), "data-logs".to_string()];
         assert_eq!(match_claim("data-web-3", "web", &t), Some(("data", 3)));
-        assert_eq!(match_claim("data-logs-web-0", "web", &t), Some(("data-logs", 0)));
+        assert_eq!(
+            match_claim("data-logs-web-0", "web", &t),
+            Some(("data-logs", 0))
+        );
         assert_eq!(match_claim("data-web-x", "web", &t), None);
         assert_eq!(match_claim("data-web-01", "web", &t), None);
         assert_eq!(match_claim("data-webby-1", "web", &t), None);
@@ -150,8 +169,14 @@ mod tests {
         let ca = sts("c-a", &["b"], 3, None);
         let all = vec![a.clone(), ca.clone()];
         // b-c-a-0: template b-c of a (ordinal 0) and template b of c-a (ordinal... "c-a-0" → 0).
-        assert_eq!(match_claim("b-c-a-0", "a", &template_names(&a)), Some(("b-c", 0)));
-        assert_eq!(match_claim("b-c-a-0", "c-a", &template_names(&ca)), Some(("b", 0)));
+        assert_eq!(
+            match_claim("b-c-a-0", "a", &template_names(&a)),
+            Some(("b-c", 0))
+        );
+        assert_eq!(
+            match_claim("b-c-a-0", "c-a", &template_names(&ca)),
+            Some(("b", 0))
+        );
         let (fits, live) = other_owners("b-c-a-2", "a", &all);
         assert_eq!(fits, vec!["c-a".to_string()]);
         assert_eq!(live, vec!["c-a".to_string()]);

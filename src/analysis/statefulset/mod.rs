@@ -172,7 +172,10 @@ fn header(s: &StsSnapshot) -> Header {
     let st = sts.status.clone().unwrap_or_default();
     let strategy = spec.update_strategy.clone().unwrap_or_default();
     let ru = strategy.rolling_update.as_ref();
-    let retention = spec.persistent_volume_claim_retention_policy.clone().unwrap_or_default();
+    let retention = spec
+        .persistent_volume_claim_retention_policy
+        .clone()
+        .unwrap_or_default();
     Header {
         replicas: replicas(sts),
         ready_replicas: st.ready_replicas.unwrap_or(0),
@@ -184,13 +187,21 @@ fn header(s: &StsSnapshot) -> Header {
         observed_generation: st.observed_generation.unwrap_or(0),
         current_revision: st.current_revision.clone().unwrap_or_default(),
         update_revision: st.update_revision.clone().unwrap_or_default(),
-        strategy: strategy.type_.clone().unwrap_or_else(|| "RollingUpdate".into()),
+        strategy: strategy
+            .type_
+            .clone()
+            .unwrap_or_else(|| "RollingUpdate".into()),
         partition: ru.map(|r| r.partition.unwrap_or(0)),
-        max_unavailable: ru.and_then(|r| r.max_unavailable.as_ref()).map(|m| match m {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        }),
-        pod_management_policy: spec.pod_management_policy.clone().unwrap_or_else(|| "OrderedReady".into()),
+        max_unavailable: ru
+            .and_then(|r| r.max_unavailable.as_ref())
+            .map(|m| match m {
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
+            }),
+        pod_management_policy: spec
+            .pod_management_policy
+            .clone()
+            .unwrap_or_else(|| "OrderedReady".into()),
         min_ready_seconds: spec.min_ready_seconds.unwrap_or(0),
         ordinals_start: start_ordinal(sts),
         pvc_retention_when_deleted: retention.when_deleted.unwrap_or_else(|| "Retain".into()),
@@ -202,7 +213,11 @@ fn header(s: &StsSnapshot) -> Header {
 }
 
 fn pod_view(p: &Pod, update_revision: &str, now: Timestamp) -> PodView {
-    let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+    let statuses = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .unwrap_or_default();
     let total = p.spec.as_ref().map(|s| s.containers.len()).unwrap_or(0);
     let ready_n = statuses.iter().filter(|c| c.ready).count();
     let revision = pod::label(p, "controller-revision-hash").map(str::to_string);
@@ -221,7 +236,12 @@ fn pod_view(p: &Pod, update_revision: &str, now: Timestamp) -> PodView {
     }
 }
 
-fn claim_view(s: &StsSnapshot, template: &str, name: &str, pvc: Option<&PersistentVolumeClaim>) -> ClaimView {
+fn claim_view(
+    s: &StsSnapshot,
+    template: &str,
+    name: &str,
+    pvc: Option<&PersistentVolumeClaim>,
+) -> ClaimView {
     let Some(pvc) = pvc else {
         return ClaimView {
             template: template.into(),
@@ -235,15 +255,24 @@ fn claim_view(s: &StsSnapshot, template: &str, name: &str, pvc: Option<&Persiste
     };
     let st = pvc.status.as_ref();
     let spec = pvc.spec.as_ref();
-    let volume = spec.and_then(|sp| sp.volume_name.clone()).filter(|v| !v.is_empty());
+    let volume = spec
+        .and_then(|sp| sp.volume_name.clone())
+        .filter(|v| !v.is_empty());
     let reclaim = volume.as_ref().and_then(|v| {
-        s.volumes.as_ref()?.iter().find(|pv| pv.metadata.name.as_deref() == Some(v.as_str()))?
-            .spec.as_ref()?.persistent_volume_reclaim_policy.clone()
+        s.volumes
+            .as_ref()?
+            .iter()
+            .find(|pv| pv.metadata.name.as_deref() == Some(v.as_str()))?
+            .spec
+            .as_ref()?
+            .persistent_volume_reclaim_policy
+            .clone()
     });
     let phase = if pvc.metadata.deletion_timestamp.is_some() {
         "Terminating".to_string()
     } else {
-        st.and_then(|x| x.phase.clone()).unwrap_or_else(|| "Pending".into())
+        st.and_then(|x| x.phase.clone())
+            .unwrap_or_else(|| "Pending".into())
     };
     ClaimView {
         template: template.into(),
@@ -291,25 +320,37 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
             .iter()
             .map(|t| {
                 let cname = format!("{t}-{name}-{ord}");
-                let pvc = s.claims.iter().find(|c| c.metadata.name.as_deref() == Some(cname.as_str()));
+                let pvc = s
+                    .claims
+                    .iter()
+                    .find(|c| c.metadata.name.as_deref() == Some(cname.as_str()));
                 claim_view(s, t, &cname, pvc)
             })
             .collect();
         let dns = (in_range && !h.service_name.is_empty()).then(|| {
-            format!("{pod_name}.{}.{ns}.svc.{}", h.service_name, opts.cluster_domain)
+            format!(
+                "{pod_name}.{}.{ns}.svc.{}",
+                h.service_name, opts.cluster_domain
+            )
         });
         OrdinalRow {
             ordinal: ord,
             in_range,
             below_partition: in_range && ord - range.start < partition_index,
-            pod: by_ordinal.get(&ord).map(|p| pod_view(p, &h.update_revision, now)),
+            pod: by_ordinal
+                .get(&ord)
+                .map(|p| pod_view(p, &h.update_revision, now)),
             claims: claim_views,
             dns,
         }
     };
     let ordinals: Vec<OrdinalRow> = range.clone().map(|o| row(o, true)).collect();
 
-    let mut extra: std::collections::BTreeSet<i32> = by_ordinal.keys().copied().filter(|o| !range.contains(o)).collect();
+    let mut extra: std::collections::BTreeSet<i32> = by_ordinal
+        .keys()
+        .copied()
+        .filter(|o| !range.contains(o))
+        .collect();
     for c in &owned_claims {
         if let Some(o) = c.ordinal
             && !range.contains(&o)
@@ -329,8 +370,16 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         .iter()
         .filter(|c| c.template.is_none())
         .filter_map(|c| {
-            let pvc = s.claims.iter().find(|p| p.metadata.name.as_deref() == Some(c.name.as_str()))?;
-            Some(claim_view(s, c.template_guess.as_deref().unwrap_or("?"), &c.name, Some(pvc)))
+            let pvc = s
+                .claims
+                .iter()
+                .find(|p| p.metadata.name.as_deref() == Some(c.name.as_str()))?;
+            Some(claim_view(
+                s,
+                c.template_guess.as_deref().unwrap_or("?"),
+                &c.name,
+                Some(pvc),
+            ))
         })
         .collect();
 

@@ -99,8 +99,12 @@ fn healthy() -> StsSnapshot {
     StsSnapshot {
         all_sets: vec![s.clone()],
         sts: s,
-        pods: (0..3).map(|i| pod(&format!("web-{i}"), "web-new", true)).collect(),
-        claims: (0..3).map(|i| pvc(&format!("data-web-{i}"), "Bound", json!({}))).collect(),
+        pods: (0..3)
+            .map(|i| pod(&format!("web-{i}"), "web-new", true))
+            .collect(),
+        claims: (0..3)
+            .map(|i| pvc(&format!("data-web-{i}"), "Bound", json!({})))
+            .collect(),
         service: Some(service(json!({}))),
         ..Default::default()
     }
@@ -115,15 +119,24 @@ fn ids(r: &StsReport) -> Vec<&str> {
 }
 
 fn finding<'a>(r: &'a StsReport, id: &str) -> &'a Finding {
-    r.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("no {id} in {:#?}", r.findings))
+    r.findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {:#?}", r.findings))
 }
 
 #[test]
 fn healthy_set_has_rows_in_order_and_no_findings() {
     let r = run(&healthy());
-    assert_eq!(r.ordinals.iter().map(|o| o.ordinal).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        r.ordinals.iter().map(|o| o.ordinal).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
-    assert_eq!(r.ordinals[1].dns.as_deref(), Some("web-1.svc.ns.svc.cluster.local"));
+    assert_eq!(
+        r.ordinals[1].dns.as_deref(),
+        Some("web-1.svc.ns.svc.cluster.local")
+    );
     assert_eq!(r.ordinals[1].claims[0].phase, "Bound");
     assert_eq!(r.header.service_verdict, "ok");
     assert!(r.out_of_range.is_empty());
@@ -131,8 +144,17 @@ fn healthy_set_has_rows_in_order_and_no_findings() {
 
 #[test]
 fn cluster_domain_option_changes_dns() {
-    let r = analyze(&healthy(), &ViewOptions { cluster_domain: "corp.example".into() }, now());
-    assert_eq!(r.ordinals[0].dns.as_deref(), Some("web-0.svc.ns.svc.corp.example"));
+    let r = analyze(
+        &healthy(),
+        &ViewOptions {
+            cluster_domain: "corp.example".into(),
+        },
+        now(),
+    );
+    assert_eq!(
+        r.ordinals[0].dns.as_deref(),
+        Some("web-0.svc.ns.svc.corp.example")
+    );
 }
 
 #[test]
@@ -141,13 +163,33 @@ fn ordinals_start_5_range_and_out_of_range_claims() {
     s.sts = sts(json!({"spec": {"replicas": 2, "ordinals": {"start": 5}}}));
     s.all_sets = vec![s.sts.clone()];
     s.pods = vec![pod("web-5", "web-new", true), pod("web-6", "web-new", true)];
-    s.claims = ["data-web-5", "data-web-6", "data-web-7", "data-web-0"].iter().map(|n| pvc(n, "Bound", json!({}))).collect();
+    s.claims = ["data-web-5", "data-web-6", "data-web-7", "data-web-0"]
+        .iter()
+        .map(|n| pvc(n, "Bound", json!({})))
+        .collect();
     let r = run(&s);
-    assert_eq!(r.ordinals.iter().map(|o| o.ordinal).collect::<Vec<_>>(), vec![5, 6]);
-    assert_eq!(r.out_of_range.iter().map(|o| o.ordinal).collect::<Vec<_>>(), vec![0, 7]);
-    let oor: Vec<&str> = r.findings.iter().filter(|f| f.id == "pvc.out_of_range").map(|f| f.object.as_str()).collect();
+    assert_eq!(
+        r.ordinals.iter().map(|o| o.ordinal).collect::<Vec<_>>(),
+        vec![5, 6]
+    );
+    assert_eq!(
+        r.out_of_range.iter().map(|o| o.ordinal).collect::<Vec<_>>(),
+        vec![0, 7]
+    );
+    let oor: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "pvc.out_of_range")
+        .map(|f| f.object.as_str())
+        .collect();
     assert_eq!(oor, vec!["pvc/data-web-0", "pvc/data-web-7"]);
-    assert!(finding(&r, "pvc.out_of_range").fix.as_deref().unwrap().contains("kubectl sts prune-pvcs web -n ns"));
+    assert!(
+        finding(&r, "pvc.out_of_range")
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("kubectl sts prune-pvcs web -n ns")
+    );
     assert!(finding(&r, "pvc.out_of_range").message.contains("[5, 7)"));
 }
 
@@ -160,7 +202,10 @@ fn replicas_zero_has_no_rows_and_every_claim_out_of_range() {
     let r = run(&s);
     assert!(r.ordinals.is_empty());
     assert_eq!(r.out_of_range.len(), 3);
-    assert_eq!(ids(&r).iter().filter(|i| **i == "pvc.out_of_range").count(), 3);
+    assert_eq!(
+        ids(&r).iter().filter(|i| **i == "pvc.out_of_range").count(),
+        3
+    );
     assert!(!ids(&r).contains(&"pod.missing"));
 }
 
@@ -175,7 +220,14 @@ fn two_claim_templates_give_two_claim_columns() {
     s.claims.push(pvc("logs-web-0", "Bound", json!({})));
     let r = run(&s);
     assert_eq!(r.header.volume_claim_templates, vec!["data", "logs"]);
-    assert_eq!(r.ordinals[0].claims.iter().map(|c| c.phase.as_str()).collect::<Vec<_>>(), vec!["Bound", "Bound"]);
+    assert_eq!(
+        r.ordinals[0]
+            .claims
+            .iter()
+            .map(|c| c.phase.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Bound", "Bound"]
+    );
     assert_eq!(r.ordinals[1].claims[1].phase, "Missing");
     assert_eq!(r.ordinals[1].claims[1].name, "logs-web-1");
 }
@@ -183,16 +235,34 @@ fn two_claim_templates_give_two_claim_columns() {
 #[test]
 fn ambiguous_claim_is_out_of_range_only_if_out_of_range_for_both_sets() {
     // `a` (template b-c, 1 replica) and `c-a` (template b, 3 replicas) both fit b-c-a-2.
-    let a = sts(json!({"metadata": {"name": "a"}, "spec": {"replicas": 1, "volumeClaimTemplates": [{"metadata": {"name": "b-c"}}]}}));
-    let ca = sts(json!({"metadata": {"name": "c-a"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "b"}}]}}));
-    let mut s = StsSnapshot { sts: a.clone(), all_sets: vec![a.clone(), ca.clone()], service: Some(service(json!({}))), ..Default::default() };
+    let a = sts(
+        json!({"metadata": {"name": "a"}, "spec": {"replicas": 1, "volumeClaimTemplates": [{"metadata": {"name": "b-c"}}]}}),
+    );
+    let ca = sts(
+        json!({"metadata": {"name": "c-a"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "b"}}]}}),
+    );
+    let mut s = StsSnapshot {
+        sts: a.clone(),
+        all_sets: vec![a.clone(), ca.clone()],
+        service: Some(service(json!({}))),
+        ..Default::default()
+    };
     s.pods = vec![pod("a-0", "web-new", true)];
-    s.claims = vec![pvc("b-c-a-0", "Bound", json!({})), pvc("b-c-a-2", "Bound", json!({})), pvc("b-c-a-5", "Bound", json!({}))];
+    s.claims = vec![
+        pvc("b-c-a-0", "Bound", json!({})),
+        pvc("b-c-a-2", "Bound", json!({})),
+        pvc("b-c-a-5", "Bound", json!({})),
+    ];
     let r = run(&s);
     let amb = finding(&r, "pvc.ambiguous");
     assert_eq!(amb.object, "pvc/b-c-a-2");
     assert_eq!(amb.severity, Severity::Info);
-    let oor: Vec<&str> = r.findings.iter().filter(|f| f.id == "pvc.out_of_range").map(|f| f.object.as_str()).collect();
+    let oor: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "pvc.out_of_range")
+        .map(|f| f.object.as_str())
+        .collect();
     assert_eq!(oor, vec!["pvc/b-c-a-5"]);
 }
 
@@ -205,14 +275,22 @@ fn stray_claim_of_removed_template_is_flagged() {
     assert_eq!(r.stray_claims[0].template, "olddata");
     let f = finding(&r, "pvc.template_removed");
     assert_eq!(f.object, "pvc/olddata-web-0");
-    assert!(f.fix.as_deref().unwrap().contains("kubectl delete pvc olddata-web-0 -n ns"));
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap()
+            .contains("kubectl delete pvc olddata-web-0 -n ns")
+    );
 }
 
 #[test]
 fn service_missing_not_headless_and_wrong_selector() {
     let mut s = healthy();
     s.service = None;
-    assert_eq!(finding(&run(&s), "service.missing").severity, Severity::Error);
+    assert_eq!(
+        finding(&run(&s), "service.missing").severity,
+        Severity::Error
+    );
     s.service = Some(service(json!({"spec": {"clusterIP": "10.0.0.5"}})));
     assert!(ids(&run(&s)).contains(&"service.not_headless"));
     s.service = Some(service(json!({"spec": {"selector": {"app": "other"}}})));
@@ -236,7 +314,10 @@ fn parallel_without_publish_not_ready_is_info_and_ordered_ready_is_silent() {
 #[test]
 fn missing_pod_names_the_ordered_ready_blocker() {
     let mut s = healthy();
-    s.pods = vec![pod("web-0", "web-new", true), pod("web-1", "web-new", false)];
+    s.pods = vec![
+        pod("web-0", "web-new", true),
+        pod("web-1", "web-new", false),
+    ];
     let r = run(&s);
     let f = finding(&r, "pod.missing");
     assert_eq!(f.object, "pod/web-2");
@@ -246,23 +327,52 @@ fn missing_pod_names_the_ordered_ready_blocker() {
 #[test]
 fn pending_claim_with_missing_storage_class_from_events_and_classes() {
     let mut s = healthy();
-    s.claims[2] = pvc("data-web-2", "Pending", json!({"spec": {"storageClassName": "nope", "volumeName": null}, "status": {"capacity": null}}));
-    s.events = vec![event("PersistentVolumeClaim", "data-web-2", "ProvisioningFailed", "storageclass.storage.k8s.io \"nope\" not found")];
+    s.claims[2] = pvc(
+        "data-web-2",
+        "Pending",
+        json!({"spec": {"storageClassName": "nope", "volumeName": null}, "status": {"capacity": null}}),
+    );
+    s.events = vec![event(
+        "PersistentVolumeClaim",
+        "data-web-2",
+        "ProvisioningFailed",
+        "storageclass.storage.k8s.io \"nope\" not found",
+    )];
     let r = run(&s);
     let f = finding(&r, "pvc.pending");
     assert_eq!(f.severity, Severity::Error);
-    assert!(f.message.contains("ProvisioningFailed") && f.message.contains("\"nope\" not found"), "{}", f.message);
+    assert!(
+        f.message.contains("ProvisioningFailed") && f.message.contains("\"nope\" not found"),
+        "{}",
+        f.message
+    );
     // With the StorageClasses known, the cause is stated directly.
-    s.storage_classes = Some(vec![serde_json::from_value(json!({"metadata": {"name": "standard"}, "provisioner": "x"})).unwrap()]);
+    s.storage_classes = Some(vec![
+        serde_json::from_value(json!({"metadata": {"name": "standard"}, "provisioner": "x"}))
+            .unwrap(),
+    ]);
     let f = finding(&run(&s), "pvc.pending").clone();
-    assert!(f.message.contains("StorageClass \"nope\" does not exist"), "{}", f.message);
+    assert!(
+        f.message.contains("StorageClass \"nope\" does not exist"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]
 fn pending_claim_waiting_for_first_consumer_is_info() {
     let mut s = healthy();
-    s.claims[0] = pvc("data-web-0", "Pending", json!({"status": {"capacity": null}}));
-    s.events = vec![event("PersistentVolumeClaim", "data-web-0", "WaitForFirstConsumer", "waiting for first consumer to be created before binding")];
+    s.claims[0] = pvc(
+        "data-web-0",
+        "Pending",
+        json!({"status": {"capacity": null}}),
+    );
+    s.events = vec![event(
+        "PersistentVolumeClaim",
+        "data-web-0",
+        "WaitForFirstConsumer",
+        "waiting for first consumer to be created before binding",
+    )];
     let f = finding(&run(&s), "pvc.pending").clone();
     assert_eq!(f.severity, Severity::Info);
 }
@@ -277,24 +387,64 @@ fn lost_claim_is_an_error() {
 #[test]
 fn size_and_class_drift_after_a_template_change() {
     let mut s = healthy();
-    s.sts = sts(json!({"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "2Gi"}}}}]}}));
+    s.sts = sts(
+        json!({"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "2Gi"}}}}]}}),
+    );
     let r = run(&s);
-    assert_eq!(r.findings.iter().filter(|f| f.id == "pvc.size_drift").count(), 3);
-    assert!(finding(&r, "pvc.size_drift").message.contains("requests 1Gi") && finding(&r, "pvc.size_drift").message.contains("asks 2Gi"));
-    assert!(finding(&r, "pvc.size_drift").fix.as_deref().unwrap().contains("kubectl patch pvc data-web-0"));
-    assert_eq!(r.findings.iter().filter(|f| f.id == "pvc.class_drift").count(), 3);
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.id == "pvc.size_drift")
+            .count(),
+        3
+    );
+    assert!(
+        finding(&r, "pvc.size_drift")
+            .message
+            .contains("requests 1Gi")
+            && finding(&r, "pvc.size_drift").message.contains("asks 2Gi")
+    );
+    assert!(
+        finding(&r, "pvc.size_drift")
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("kubectl patch pvc data-web-0")
+    );
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.id == "pvc.class_drift")
+            .count(),
+        3
+    );
     // 1024Mi is the same size as 1Gi: no drift.
-    s.sts = sts(json!({"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1024Mi"}}}}]}}));
+    s.sts = sts(
+        json!({"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1024Mi"}}}}]}}),
+    );
     assert!(!ids(&run(&s)).contains(&"pvc.size_drift"));
 }
 
 #[test]
 fn resize_in_progress_from_spec_allocated_or_conditions() {
     let mut s = healthy();
-    s.claims[0] = pvc("data-web-0", "Bound", json!({"spec": {"resources": {"requests": {"storage": "2Gi"}}}}));
-    s.claims[1] = pvc("data-web-1", "Bound", json!({"status": {"conditions": [{"type": "FileSystemResizePending", "status": "True"}]}}));
+    s.claims[0] = pvc(
+        "data-web-0",
+        "Bound",
+        json!({"spec": {"resources": {"requests": {"storage": "2Gi"}}}}),
+    );
+    s.claims[1] = pvc(
+        "data-web-1",
+        "Bound",
+        json!({"status": {"conditions": [{"type": "FileSystemResizePending", "status": "True"}]}}),
+    );
     let r = run(&s);
-    let objs: Vec<&str> = r.findings.iter().filter(|f| f.id == "pvc.resizing").map(|f| f.object.as_str()).collect();
+    let objs: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "pvc.resizing")
+        .map(|f| f.object.as_str())
+        .collect();
     assert_eq!(objs, vec!["pvc/data-web-0", "pvc/data-web-1"]);
     assert!(finding(&r, "pvc.resizing").message.contains("1Gi → 2Gi"));
 }
@@ -302,12 +452,30 @@ fn resize_in_progress_from_spec_allocated_or_conditions() {
 #[test]
 fn unready_pod_causes() {
     let mut s = healthy();
-    s.pods[0] = pod_with("web-0", "web-new", json!({"status": {"containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}}));
-    s.pods[1] = pod_with("web-1", "web-new", json!({"spec": {"nodeName": null}, "status": {"phase": "Pending", "containerStatuses": null, "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/4 nodes are available: 4 Insufficient cpu."}]}}));
+    s.pods[0] = pod_with(
+        "web-0",
+        "web-new",
+        json!({"status": {"containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}}),
+    );
+    s.pods[1] = pod_with(
+        "web-1",
+        "web-new",
+        json!({"spec": {"nodeName": null}, "status": {"phase": "Pending", "containerStatuses": null, "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/4 nodes are available: 4 Insufficient cpu."}]}}),
+    );
     s.pods[2] = pod("web-2", "web-new", false);
-    s.events = vec![event("Pod", "web-2", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503")];
+    s.events = vec![event(
+        "Pod",
+        "web-2",
+        "Unhealthy",
+        "Readiness probe failed: HTTP probe failed with statuscode: 503",
+    )];
     let r = run(&s);
-    let msgs: Vec<(&str, &str)> = r.findings.iter().filter(|f| f.id == "pod.not_ready").map(|f| (f.object.as_str(), f.message.as_str())).collect();
+    let msgs: Vec<(&str, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "pod.not_ready")
+        .map(|f| (f.object.as_str(), f.message.as_str()))
+        .collect();
     assert_eq!(msgs.len(), 3);
     assert!(msgs[0].1.contains("CrashLoopBackOff"), "{msgs:?}");
     assert!(msgs[1].1.contains("Insufficient cpu"), "{msgs:?}");
@@ -317,37 +485,92 @@ fn unready_pod_causes() {
 #[test]
 fn failed_scheduling_event_is_used_when_the_condition_is_missing() {
     let mut s = healthy();
-    s.pods[2] = pod_with("web-2", "web-new", json!({"spec": {"nodeName": null}, "status": {"phase": "Pending", "containerStatuses": null, "conditions": []}}));
-    s.events = vec![event("Pod", "web-2", "FailedScheduling", "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity")];
-    assert!(finding(&run(&s), "pod.not_ready").message.contains("node affinity"));
+    s.pods[2] = pod_with(
+        "web-2",
+        "web-new",
+        json!({"spec": {"nodeName": null}, "status": {"phase": "Pending", "containerStatuses": null, "conditions": []}}),
+    );
+    s.events = vec![event(
+        "Pod",
+        "web-2",
+        "FailedScheduling",
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity",
+    )];
+    assert!(
+        finding(&run(&s), "pod.not_ready")
+            .message
+            .contains("node affinity")
+    );
 }
 
 #[test]
 fn rollout_progress_is_counted_by_revision_label_with_partition() {
     let mut s = healthy();
-    s.sts = sts(json!({"spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}}, "status": {"currentRevision": "web-old", "updateRevision": "web-new", "updatedReplicas": 3}}));
-    s.pods = vec![pod("web-0", "web-old", true), pod("web-1", "web-old", true), pod("web-2", "web-new", true)];
+    s.sts = sts(
+        json!({"spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}}, "status": {"currentRevision": "web-old", "updateRevision": "web-new", "updatedReplicas": 3}}),
+    );
+    s.pods = vec![
+        pod("web-0", "web-old", true),
+        pod("web-1", "web-old", true),
+        pod("web-2", "web-new", true),
+    ];
     let r = run(&s);
-    assert_eq!(r.ordinals.iter().map(|o| o.below_partition).collect::<Vec<_>>(), vec![true, true, false]);
-    assert_eq!(r.ordinals.iter().map(|o| o.pod.as_ref().unwrap().updated).collect::<Vec<_>>(), vec![false, false, true]);
+    assert_eq!(
+        r.ordinals
+            .iter()
+            .map(|o| o.below_partition)
+            .collect::<Vec<_>>(),
+        vec![true, true, false]
+    );
+    assert_eq!(
+        r.ordinals
+            .iter()
+            .map(|o| o.pod.as_ref().unwrap().updated)
+            .collect::<Vec<_>>(),
+        vec![false, false, true]
+    );
     let f = finding(&r, "rollout.partitioned");
-    assert!(f.message.contains("web-0, web-1") && f.message.contains("1 of 3"), "{}", f.message);
+    assert!(
+        f.message.contains("web-0, web-1") && f.message.contains("1 of 3"),
+        "{}",
+        f.message
+    );
     assert!(!ids(&r).contains(&"rollout.in_progress"));
     // Lower the partition: web-1 is now due and still old (counters say 3, labels say otherwise).
-    s.sts = sts(json!({"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}}}, "status": {"currentRevision": "web-old", "updateRevision": "web-new", "updatedReplicas": 3}}));
+    s.sts = sts(
+        json!({"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}}}, "status": {"currentRevision": "web-old", "updateRevision": "web-new", "updatedReplicas": 3}}),
+    );
     let r = run(&s);
-    assert!(finding(&r, "rollout.in_progress").message.contains("1 of 2 pods at ordinal >= 1") && finding(&r, "rollout.in_progress").message.contains("still old: web-1"));
+    assert!(
+        finding(&r, "rollout.in_progress")
+            .message
+            .contains("1 of 2 pods at ordinal >= 1")
+            && finding(&r, "rollout.in_progress")
+                .message
+                .contains("still old: web-1")
+    );
 }
 
 #[test]
 fn on_delete_lists_pods_waiting_for_manual_deletion() {
     let mut s = healthy();
-    s.sts = sts(json!({"spec": {"updateStrategy": {"type": "OnDelete"}}, "status": {"currentRevision": "web-old"}}));
-    s.pods = vec![pod("web-0", "web-old", true), pod("web-1", "web-new", true), pod("web-2", "web-old", true)];
+    s.sts = sts(
+        json!({"spec": {"updateStrategy": {"type": "OnDelete"}}, "status": {"currentRevision": "web-old"}}),
+    );
+    s.pods = vec![
+        pod("web-0", "web-old", true),
+        pod("web-1", "web-new", true),
+        pod("web-2", "web-old", true),
+    ];
     let r = run(&s);
     let f = finding(&r, "rollout.on_delete_pending");
     assert!(f.message.contains("web-0, web-2"), "{}", f.message);
-    assert!(f.fix.as_deref().unwrap().contains("kubectl delete pod web-2 -n ns"));
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap()
+            .contains("kubectl delete pod web-2 -n ns")
+    );
     assert!(!ids(&r).contains(&"rollout.forced_rollback_trap"));
 }
 
@@ -357,11 +580,17 @@ fn trap_snapshot(policy: &str, max_unavailable: Option<i32>) -> StsSnapshot {
     if let Some(m) = max_unavailable {
         ru["maxUnavailable"] = json!(m);
     }
-    s.sts = sts(json!({"spec": {"podManagementPolicy": policy, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": ru}}, "status": {"currentRevision": "web-good", "updateRevision": "web-good"}}));
+    s.sts = sts(
+        json!({"spec": {"podManagementPolicy": policy, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": ru}}, "status": {"currentRevision": "web-good", "updateRevision": "web-good"}}),
+    );
     s.pods = vec![
         pod("web-0", "web-good", true),
         pod("web-1", "web-good", true),
-        pod_with("web-2", "web-bad", json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Pending", "containerStatuses": [{"name": "c", "image": "bad", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}})),
+        pod_with(
+            "web-2",
+            "web-bad",
+            json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Pending", "containerStatuses": [{"name": "c", "image": "bad", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}),
+        ),
     ];
     s
 }
@@ -372,12 +601,19 @@ fn forced_rollback_trap_names_the_pod_and_the_ordered_fix() {
     let f = finding(&r, "rollout.forced_rollback_trap");
     assert_eq!(f.severity, Severity::Error);
     assert_eq!(f.object, "pod/web-2");
-    assert!(f.message.contains("web-bad") && f.message.contains("67250"), "{}", f.message);
+    assert!(
+        f.message.contains("web-bad") && f.message.contains("67250"),
+        "{}",
+        f.message
+    );
     let fix = f.fix.as_deref().unwrap();
     let revert = fix.find("rollout undo").unwrap();
     let delete = fix.find("kubectl delete pod web-2 -n ns").unwrap();
     assert!(revert < delete, "revert must come before delete: {fix}");
-    assert_eq!(finding(&r, "pod.not_ready").fix.as_deref(), Some("see rollout.forced_rollback_trap"));
+    assert_eq!(
+        finding(&r, "pod.not_ready").fix.as_deref(),
+        Some("see rollout.forced_rollback_trap")
+    );
 }
 
 #[test]
@@ -393,8 +629,12 @@ fn no_trap_when_the_stuck_pod_is_on_the_update_revision_or_failed_or_parallel() 
     // Parallel reaches the update phase.
     assert!(!ids(&run(&trap_snapshot("Parallel", None))).contains(&"rollout.forced_rollback_trap"));
     // ... unless maxUnavailable is used up (kubernetes#137409).
-    assert!(ids(&run(&trap_snapshot("Parallel", Some(1)))).contains(&"rollout.forced_rollback_trap"));
-    assert!(!ids(&run(&trap_snapshot("Parallel", Some(2)))).contains(&"rollout.forced_rollback_trap"));
+    assert!(
+        ids(&run(&trap_snapshot("Parallel", Some(1)))).contains(&"rollout.forced_rollback_trap")
+    );
+    assert!(
+        !ids(&run(&trap_snapshot("Parallel", Some(2)))).contains(&"rollout.forced_rollback_trap")
+    );
 }
 
 #[test]
@@ -421,7 +661,14 @@ fn json_schema_has_version_and_kind() {
     let v = serde_json::to_value(run(&healthy())).unwrap();
     assert_eq!(v["apiVersion"], "kubectl-sts/v1");
     assert_eq!(v["kind"], "StatefulSetStatus");
-    for k in ["header", "ordinals", "outOfRange", "strayClaims", "findings", "notes"] {
+    for k in [
+        "header",
+        "ordinals",
+        "outOfRange",
+        "strayClaims",
+        "findings",
+        "notes",
+    ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
 }

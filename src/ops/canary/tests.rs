@@ -46,9 +46,20 @@ fn state(floor: i32, replicas: i32) -> CanaryState {
 
 #[test]
 fn steps_parse_and_reject() {
-    assert_eq!(parse_steps("1,25%,100%").unwrap(), vec![StepSpec::Count(1), StepSpec::Percent(25), StepSpec::Percent(100)]);
+    assert_eq!(
+        parse_steps("1,25%,100%").unwrap(),
+        vec![
+            StepSpec::Count(1),
+            StepSpec::Percent(25),
+            StepSpec::Percent(100)
+        ]
+    );
     assert!(parse_steps("1,50%").unwrap_err().contains("end at 100%"));
-    assert!(parse_steps("50%,25%,100%").unwrap_err().contains("increase"));
+    assert!(
+        parse_steps("50%,25%,100%")
+            .unwrap_err()
+            .contains("increase")
+    );
     assert!(parse_steps("2,1,100%").unwrap_err().contains("increase"));
     assert!(parse_steps("x,100%").is_err());
     assert!(parse_steps("0,100%").is_err());
@@ -66,7 +77,10 @@ fn steps_resolve_round_up_cap_and_merge() {
     assert_eq!(resolve_steps(&s, 10).unwrap(), vec![1, 3, 10]);
     let s = parse_steps("5,10%,100%").unwrap();
     assert!(resolve_steps(&s, 10).unwrap_err().contains("decrease"));
-    assert_eq!(resolve_steps(&parse_steps("7,100%").unwrap(), 3).unwrap(), vec![3]);
+    assert_eq!(
+        resolve_steps(&parse_steps("7,100%").unwrap(), 3).unwrap(),
+        vec![3]
+    );
 }
 
 #[test]
@@ -79,13 +93,25 @@ fn partition_respects_floor() {
 
 #[test]
 fn durations() {
-    assert_eq!(parse_duration("--soak", "30s").unwrap(), Duration::from_secs(30));
+    assert_eq!(
+        parse_duration("--soak", "30s").unwrap(),
+        Duration::from_secs(30)
+    );
     assert_eq!(parse_duration("--soak", "0").unwrap(), Duration::ZERO);
-    assert_eq!(parse_duration("--timeout", "5m").unwrap(), Duration::from_secs(300));
-    assert_eq!(parse_duration("--timeout", "250ms").unwrap(), Duration::from_millis(250));
+    assert_eq!(
+        parse_duration("--timeout", "5m").unwrap(),
+        Duration::from_secs(300)
+    );
+    assert_eq!(
+        parse_duration("--timeout", "250ms").unwrap(),
+        Duration::from_millis(250)
+    );
     assert!(parse_duration("--soak", "soon").is_err());
     assert!(parse_duration("--soak", "-1s").is_err());
-    assert_eq!(parse_duration("--soak", "3d").unwrap(), Duration::from_secs(3 * 86400));
+    assert_eq!(
+        parse_duration("--soak", "3d").unwrap(),
+        Duration::from_secs(3 * 86400)
+    );
     assert!(parse_duration("--soak", "3x").is_err());
 }
 
@@ -96,15 +122,30 @@ fn images_need_equals_and_existing_container() {
     let imgs = parse_images(&["nginx=nginx:1.26".into(), "init=busybox:2".into()]).unwrap();
     let s = sts(3, 0, 0, "web-a");
     let p = image_template_patch(&s, &imgs).unwrap();
-    assert_eq!(p, json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.26"}], "initContainers": [{"name": "init", "image": "busybox:2"}]}}));
+    assert_eq!(
+        p,
+        json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.26"}], "initContainers": [{"name": "init", "image": "busybox:2"}]}})
+    );
     let e = image_template_patch(&s, &parse_images(&["db=x".into()]).unwrap()).unwrap_err();
-    assert!(e.contains("\"db\" not found") && e.contains("nginx, init"), "{e}");
+    assert!(
+        e.contains("\"db\" not found") && e.contains("nginx, init"),
+        "{e}"
+    );
 }
 
 #[test]
 fn template_patch_validation() {
-    assert!(parse_template_patch("spec:\n  containers:\n  - name: nginx\n    env: [{name: A, value: b}]\n").is_ok());
-    assert!(parse_template_patch("replicas: 3").unwrap_err().contains("unexpected key"));
+    assert!(
+        parse_template_patch(
+            "spec:\n  containers:\n  - name: nginx\n    env: [{name: A, value: b}]\n"
+        )
+        .is_ok()
+    );
+    assert!(
+        parse_template_patch("replicas: 3")
+            .unwrap_err()
+            .contains("unexpected key")
+    );
     assert!(parse_template_patch("- a").is_err());
     assert!(parse_template_patch("{").is_err());
     assert!(parse_template_patch("{}").is_err());
@@ -113,33 +154,70 @@ fn template_patch_validation() {
 #[test]
 fn startable_and_refusals() {
     let pods: Vec<Pod> = (0..3).map(|i| pod(i, "web-a", true)).collect();
-    assert_eq!(check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false).unwrap(), ("web-a".to_string(), 0));
+    assert_eq!(
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false).unwrap(),
+        ("web-a".to_string(), 0)
+    );
     // floor 1: pod 0 may be on an older revision
     let mut p2 = pods.clone();
     p2[0] = pod(0, "web-old", true);
-    assert_eq!(check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false).unwrap(), ("web-a".to_string(), 1));
+    assert_eq!(
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false).unwrap(),
+        ("web-a".to_string(), 1)
+    );
     // … but not pod 1 (a rollout in flight)
     p2[1] = pod(1, "web-old", true);
-    assert!(check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false).unwrap_err().reason.contains("in flight"));
+    assert!(
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false)
+            .unwrap_err()
+            .reason
+            .contains("in flight")
+    );
     // not ready
     let mut p3 = pods.clone();
     p3[2] = pod(2, "web-a", false);
-    assert!(check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false).unwrap_err().reason.contains("not Ready"));
+    assert!(
+        check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false)
+            .unwrap_err()
+            .reason
+            .contains("not Ready")
+    );
     // HPA
-    assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false).unwrap_err().reason.contains("HorizontalPodAutoscaler"));
+    assert!(
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false)
+            .unwrap_err()
+            .reason
+            .contains("HorizontalPodAutoscaler")
+    );
     assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), true).is_ok());
     // scaling
     let mut s = sts(3, 0, 0, "web-a");
     if let Some(st) = s.status.as_mut() {
         st.replicas = 2;
     }
-    assert!(check_startable(&s, &pods, None, false).unwrap_err().reason.contains("scaling"));
+    assert!(
+        check_startable(&s, &pods, None, false)
+            .unwrap_err()
+            .reason
+            .contains("scaling")
+    );
     // OnDelete
     let mut s = sts(3, 0, 0, "web-a");
-    s.spec.as_mut().unwrap().update_strategy = serde_json::from_value(json!({"type": "OnDelete"})).ok();
-    assert!(check_startable(&s, &pods, None, false).unwrap_err().reason.contains("OnDelete"));
+    s.spec.as_mut().unwrap().update_strategy =
+        serde_json::from_value(json!({"type": "OnDelete"})).ok();
+    assert!(
+        check_startable(&s, &pods, None, false)
+            .unwrap_err()
+            .reason
+            .contains("OnDelete")
+    );
     // replicas 0
-    assert!(check_startable(&sts(0, 0, 0, "web-a"), &[], None, false).unwrap_err().reason.contains("0 replicas"));
+    assert!(
+        check_startable(&sts(0, 0, 0, "web-a"), &[], None, false)
+            .unwrap_err()
+            .reason
+            .contains("0 replicas")
+    );
     // ordinals.start 5: pods 5..8
     let pods5: Vec<Pod> = (5..8).map(|i| pod(i, "web-a", true)).collect();
     assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods5, None, false).is_ok());
@@ -150,21 +228,50 @@ fn startable_and_refusals() {
 fn step_verdicts() {
     let st = state(0, 3);
     let s = sts(3, 2, 0, "web-b");
-    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-b", false)];
-    assert_eq!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::Waiting { updated: 1, ready: 0, want: 1 });
-    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-b", true)];
-    assert_eq!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::Healthy);
+    let pods = vec![
+        pod(0, "web-a", true),
+        pod(1, "web-a", true),
+        pod(2, "web-b", false),
+    ];
+    assert_eq!(
+        evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0,
+        StepVerdict::Waiting {
+            updated: 1,
+            ready: 0,
+            want: 1
+        }
+    );
+    let pods = vec![
+        pod(0, "web-a", true),
+        pod(1, "web-a", true),
+        pod(2, "web-b", true),
+    ];
+    assert_eq!(
+        evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0,
+        StepVerdict::Healthy
+    );
     // unhealthy old pod → pause
-    let pods = vec![pod(0, "web-a", false), pod(1, "web-a", true), pod(2, "web-b", true)];
-    assert!(matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::Paused(_)));
+    let pods = vec![
+        pod(0, "web-a", false),
+        pod(1, "web-a", true),
+        pod(2, "web-b", true),
+    ];
+    assert!(matches!(
+        evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0,
+        StepVerdict::Paused(_)
+    ));
     // crash-looping new pod → gate
     let mut bad = pod(2, "web-b", false);
     bad.status.as_mut().unwrap().container_statuses = serde_json::from_value(json!([{"name": "nginx", "image": "x", "imageID": "", "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}])).ok();
     let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), bad];
-    assert!(matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m.contains("CrashLoopBackOff")));
+    assert!(
+        matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m.contains("CrashLoopBackOff"))
+    );
     // replicas changed → pause
     let s4 = sts(4, 2, 0, "web-b");
-    assert!(matches!(evaluate_step(&s4, &st, 2, &[], Timestamp::now()).0, StepVerdict::Paused(m) if m.contains("replicas")));
+    assert!(
+        matches!(evaluate_step(&s4, &st, 2, &[], Timestamp::now()).0, StepVerdict::Paused(m) if m.contains("replicas"))
+    );
 }
 
 #[test]
@@ -172,19 +279,44 @@ fn abort_verdicts_delete_stuck_pods_highest_first() {
     let mut st = state(1, 4);
     st.to = "web-b".into();
     let s = sts(4, 1, 0, "web-a");
-    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-b", false), pod(3, "web-b", false)];
+    let pods = vec![
+        pod(0, "web-a", true),
+        pod(1, "web-a", true),
+        pod(2, "web-b", false),
+        pod(3, "web-b", false),
+    ];
     match evaluate_abort(&s, &st, 2, &pods) {
-        AbortVerdict::Delete(v) => assert_eq!(v.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(), vec!["web-3", "web-2"]),
+        AbortVerdict::Delete(v) => assert_eq!(
+            v.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+            vec!["web-3", "web-2"]
+        ),
         v => panic!("{v:?}"),
     }
     // Ready pods on the bad revision are the controller's job.
-    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-a", true), pod(3, "web-b", true)];
-    assert_eq!(evaluate_abort(&s, &st, 2, &pods), AbortVerdict::Waiting { on_from_ready: 2, want: 3 });
+    let pods = vec![
+        pod(0, "web-a", true),
+        pod(1, "web-a", true),
+        pod(2, "web-a", true),
+        pod(3, "web-b", true),
+    ];
+    assert_eq!(
+        evaluate_abort(&s, &st, 2, &pods),
+        AbortVerdict::Waiting {
+            on_from_ready: 2,
+            want: 3
+        }
+    );
     let pods: Vec<Pod> = (0..4).map(|i| pod(i, "web-a", true)).collect();
     assert_eq!(evaluate_abort(&s, &st, 2, &pods), AbortVerdict::Done);
-    assert_eq!(evaluate_abort(&s, &st, 3, &pods), AbortVerdict::WaitObserved);
+    assert_eq!(
+        evaluate_abort(&s, &st, 3, &pods),
+        AbortVerdict::WaitObserved
+    );
     let s2 = sts(4, 1, 0, "web-z");
-    assert!(matches!(evaluate_abort(&s2, &st, 2, &pods), AbortVerdict::Foreign(_)));
+    assert!(matches!(
+        evaluate_abort(&s2, &st, 2, &pods),
+        AbortVerdict::Foreign(_)
+    ));
 }
 
 #[test]
@@ -192,21 +324,44 @@ fn abort_patch_replaces_template_and_restores_floor() {
     let st = state(1, 3);
     let p = abort_patch("42", &st, "abort");
     assert_eq!(p["spec"]["template"]["$patch"], "replace");
-    assert_eq!(p["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.25");
+    assert_eq!(
+        p["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
     assert_eq!(p["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 1);
     assert_eq!(p["metadata"]["resourceVersion"], "42");
-    let saved: CanaryState = serde_json::from_str(p["metadata"]["annotations"][STATE_ANNOTATION].as_str().unwrap()).unwrap();
+    let saved: CanaryState = serde_json::from_str(
+        p["metadata"]["annotations"][STATE_ANNOTATION]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(saved.phase, "aborting");
 }
 
 #[test]
 fn start_patch_holds_at_replicas_and_progress_reads_state() {
     let st = state(0, 3);
-    let p = start_patch("7", &json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.26"}]}}), 3, &st, "c");
+    let p = start_patch(
+        "7",
+        &json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.26"}]}}),
+        3,
+        &st,
+        "c",
+    );
     assert_eq!(p["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 3);
     assert_eq!(p["metadata"]["resourceVersion"], "7");
     let mut s = sts(3, 3, 0, "web-b");
-    s.metadata.annotations = Some([(STATE_ANNOTATION.to_string(), p["metadata"]["annotations"][STATE_ANNOTATION].as_str().unwrap().to_string())].into());
+    s.metadata.annotations = Some(
+        [(
+            STATE_ANNOTATION.to_string(),
+            p["metadata"]["annotations"][STATE_ANNOTATION]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )]
+        .into(),
+    );
     let pr = progress(&s).unwrap();
     assert_eq!(pr.counts, vec![1, 2, 3]);
     assert_eq!(pr.partition, Some(3));
@@ -221,18 +376,37 @@ fn foreign_apply_owner_detected() {
         {"manager": "argocd", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {"f:image": {}}}}}}}},
         {"manager": "kubectl-client-side-apply", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:updateStrategy": {"f:rollingUpdate": {"f:partition": {}}}}}}
     ])).ok();
-    assert_eq!(foreign_owners(&s, &["nginx".into()]), vec!["argocd owns the image of container nginx".to_string()]);
+    assert_eq!(
+        foreign_owners(&s, &["nginx".into()]),
+        vec!["argocd owns the image of container nginx".to_string()]
+    );
 }
 
 #[test]
 fn adoption_finds_the_single_held_revision() {
     // partition 2 of 3: pods 0,1 on web-a, pod 2 on web-b (update revision).
     let s = sts(3, 2, 0, "web-b");
-    let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), pod(2, "web-b", true)];
-    assert_eq!(check_adoptable(&s, &pods, 0).unwrap(), ("web-a".to_string(), "web-b".to_string()));
+    let pods = vec![
+        pod(0, "web-a", true),
+        pod(1, "web-a", true),
+        pod(2, "web-b", true),
+    ];
+    assert_eq!(
+        check_adoptable(&s, &pods, 0).unwrap(),
+        ("web-a".to_string(), "web-b".to_string())
+    );
     // several revisions between floor and partition
-    let pods2 = vec![pod(0, "web-old", true), pod(1, "web-a", true), pod(2, "web-b", true)];
-    assert!(check_adoptable(&s, &pods2, 0).unwrap_err().reason.contains("several revisions"));
+    let pods2 = vec![
+        pod(0, "web-old", true),
+        pod(1, "web-a", true),
+        pod(2, "web-b", true),
+    ];
+    assert!(
+        check_adoptable(&s, &pods2, 0)
+            .unwrap_err()
+            .reason
+            .contains("several revisions")
+    );
     // … unless the floor excludes the odd one
     assert_eq!(check_adoptable(&s, &pods2, 1).unwrap().0, "web-a");
     // nothing held
@@ -240,5 +414,10 @@ fn adoption_finds_the_single_held_revision() {
     assert!(check_adoptable(&s0, &pods, 0).is_err());
     let s3 = sts(3, 3, 0, "web-b");
     let same: Vec<Pod> = (0..3).map(|i| pod(i, "web-b", true)).collect();
-    assert!(check_adoptable(&s3, &same, 0).unwrap_err().reason.contains("no change is held"));
+    assert!(
+        check_adoptable(&s3, &same, 0)
+            .unwrap_err()
+            .reason
+            .contains("no change is held")
+    );
 }
