@@ -77,6 +77,8 @@ pub struct Failure {
     pub exit: Exit,
     pub message: String,
     pub hint: Option<String>,
+    /// The API server's HTTP status when the failure is its answer.
+    pub status: Option<u16>,
 }
 
 impl Failure {
@@ -85,12 +87,23 @@ impl Failure {
             exit,
             message: message.into(),
             hint: None,
+            status: None,
         }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Failure {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Whether the API server answered 403 Forbidden.
+    pub fn is_forbidden(&self) -> bool {
+        self.status == Some(403)
+    }
+
+    /// Whether the API server answered 409 Conflict.
+    pub fn is_conflict(&self) -> bool {
+        self.status == Some(409)
     }
 
     pub fn usage(message: impl Into<String>) -> Failure {

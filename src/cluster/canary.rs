@@ -81,7 +81,7 @@ pub async fn hpa_for(c: &Cluster, name: &str) -> Result<Option<String>, Failure>
     .await
     {
         Ok(h) => h,
-        Err(f) if f.message.starts_with("permission denied") => return Ok(None),
+        Err(f) if f.is_forbidden() => return Ok(None),
         Err(f) => return Err(f),
     };
     Ok(hpas.into_iter().find_map(|h| -> Option<String> {

@@ -31,33 +31,29 @@ pub fn classify(err: kube::Error, op: &Op<'_>, server: &str) -> Failure {
         .map(|n| format!(" in namespace {n:?}"))
         .unwrap_or_default();
     match err {
-        kube::Error::Api(status) => match status.code {
-            401 => Failure::cluster("the API server rejected the credentials (401 Unauthorized)")
-            .hint("the token or client certificate in the kubeconfig is invalid or expired; log in again"),
-            403 => Failure::cluster(format!(
-                "permission denied: cannot {} {}{scope}",
-                op.verb, op.resource
-            ))
-            .hint(format!(
-                "ask for the RBAC verb `{}` on `{}`{scope}; check with: kubectl auth can-i {} {}",
-                op.verb, op.resource, op.verb, op.resource
-            )),
-            404 => Failure::cluster(format!("{}{scope}: not found", op.resource)),
-            409 => Failure::cluster(format!("conflict: {}", status.message))
-                .hint("the object changed since it was read; re-run to re-plan"),
-            code => Failure::cluster(format!(
-                "the API server refused to {} {} ({code}): {}",
-                op.verb, op.resource, status.message
-            )),
-        },
+        kube::Error::Api(status) => {
+            let code = status.code;
+            let mut f = classify_status(&status, op, &scope);
+            f.status = Some(code);
+            f
+        }
         other => {
             let text = chain(&other);
             let lower = text.to_ascii_lowercase();
-            let hint = if lower.contains("certificate") || lower.contains("tls") || lower.contains("unknownissuer") {
+            let hint = if lower.contains("certificate")
+                || lower.contains("tls")
+                || lower.contains("unknownissuer")
+            {
                 "the server's certificate is not trusted by the kubeconfig's certificate-authority; check the kubeconfig's cluster entry"
-            } else if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed") {
+            } else if lower.contains("timed out")
+                || lower.contains("timeout")
+                || lower.contains("elapsed")
+            {
                 "the server did not answer in time; check the network or raise --request-timeout"
-            } else if lower.contains("refused") || lower.contains("dns") || lower.contains("connect") {
+            } else if lower.contains("refused")
+                || lower.contains("dns")
+                || lower.contains("connect")
+            {
                 "is the cluster running and the kubeconfig's server address right? check with: kubectl cluster-info"
             } else if lower.contains("exec") || lower.contains("auth") {
                 "the kubeconfig's credential plugin or token failed; run it by hand to see why"
@@ -67,6 +63,29 @@ pub fn classify(err: kube::Error, op: &Op<'_>, server: &str) -> Failure {
             let text = text.trim_start_matches("ServiceError: ");
             Failure::cluster(format!("cannot reach the API server at {server}: {text}")).hint(hint)
         }
+    }
+}
+
+fn classify_status(status: &kube::core::Status, op: &Op<'_>, scope: &str) -> Failure {
+    match status.code {
+        401 => Failure::cluster("the API server rejected the credentials (401 Unauthorized)").hint(
+            "the token or client certificate in the kubeconfig is invalid or expired; log in again",
+        ),
+        403 => Failure::cluster(format!(
+            "permission denied: cannot {} {}{scope}",
+            op.verb, op.resource
+        ))
+        .hint(format!(
+            "ask for the RBAC verb `{}` on `{}`{scope}; check with: kubectl auth can-i {} {}",
+            op.verb, op.resource, op.verb, op.resource
+        )),
+        404 => Failure::cluster(format!("{}{scope}: not found", op.resource)),
+        409 => Failure::cluster(format!("conflict: {}", status.message))
+            .hint("the object changed since it was read; re-run to re-plan"),
+        code => Failure::cluster(format!(
+            "the API server refused to {} {} ({code}): {}",
+            op.verb, op.resource, status.message
+        )),
     }
 }
 
@@ -89,6 +108,8 @@ mod tests {
         };
         let f = classify(api(403, "no"), &op, "https://x");
         assert_eq!(f.exit, crate::error::Exit::Cluster);
+        assert!(f.is_forbidden() && !f.is_conflict());
+        assert!(classify(api(409, "changed"), &op, "https://x").is_conflict());
         assert_eq!(
             f.message,
             "permission denied: cannot patch statefulsets.apps in namespace \"prod\""

@@ -155,7 +155,7 @@ where
 {
     match list_cluster::<K>(c, lp, resource).await {
         Ok(v) => Ok(Some(v)),
-        Err(f) if f.message.starts_with("permission denied") => {
+        Err(f) if f.is_forbidden() => {
             notes.push(format!("not allowed to list {resource}: {why} not checked"));
             Ok(None)
         }

@@ -65,7 +65,7 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
 pub async fn can_list_nodes(c: &Cluster) -> Result<bool, Failure> {
     match super::fetch::list_cluster::<Node>(c, &ListParams::default().limit(1), "nodes").await {
         Ok(_) => Ok(true),
-        Err(f) if f.message.starts_with("permission denied") => Ok(false),
+        Err(f) if f.is_forbidden() => Ok(false),
         Err(f) => Err(f),
     }
 }

@@ -35,7 +35,7 @@ async fn hpas(
     .await
     {
         Ok(v) => Ok(v),
-        Err(f) if f.message.starts_with("permission denied") => {
+        Err(f) if f.is_forbidden() => {
             notes.push(
                 "not allowed to list horizontalpodautoscalers: autoscaler limits not checked"
                     .to_string(),

@@ -624,7 +624,7 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
             let new = match api::patch_sts(&ctx.c, &ctx.name, &p, false).await {
                 Ok(n) => n,
                 // Someone wrote the StatefulSet meanwhile: re-read and re-plan.
-                Err(f) if f.message.starts_with("conflict") && conflicts < 3 => {
+                Err(f) if f.is_conflict() && conflicts < 3 => {
                     conflicts += 1;
                     continue;
                 }
@@ -984,7 +984,7 @@ async fn abort(
     let new = loop {
         match api::patch_sts(&ctx.c, &ctx.name, &patch, false).await {
             Ok(n) => break n,
-            Err(f) if f.message.starts_with("conflict") && conflicts < 5 => {
+            Err(f) if f.is_conflict() && conflicts < 5 => {
                 conflicts += 1;
                 let fresh = api::get_sts(&ctx.c, &ctx.name).await?;
                 match CanaryState::read(&fresh) {
@@ -1088,7 +1088,7 @@ async fn clear_state(ctx: &mut Ctx<'_>) -> Result<StatefulSet, Failure> {
         let rv = cur.metadata.resource_version.clone().unwrap_or_default();
         match api::patch_sts(&ctx.c, &ctx.name, &plan::clear_patch(&rv), false).await {
             Ok(s) => return Ok(s),
-            Err(f) if f.message.starts_with("conflict") => continue,
+            Err(f) if f.is_conflict() => continue,
             Err(f) => return Err(f),
         }
     }
