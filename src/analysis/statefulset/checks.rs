@@ -670,7 +670,7 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
     let old: Vec<&OrdinalRow> = want
         .iter()
         .copied()
-        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
         .collect();
     let done = want
         .iter()
@@ -681,7 +681,7 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
         let all_old: Vec<&OrdinalRow> = r
             .ordinals
             .iter()
-            .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+            .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
             .collect();
         if !all_old.is_empty() {
             let mut sorted = all_old.clone();
@@ -773,20 +773,21 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
         let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else {
             return false;
         };
-        !(pod::is_running_and_ready(p) && pod::is_available(p, min_ready, now))
+        // A terminating pod blocks OrderedReady too (B5).
+        pod::is_terminating(p)
+            || !(pod::is_running_and_ready(p) && pod::is_available(p, min_ready, now))
     };
-    let stuck: Vec<&OrdinalRow> = updatable(r)
-        .filter(|o| unhealthy(o))
-        .filter(|o| {
-            let Some(p) = by_name(s, &format!("{}-{}", r.name, o.ordinal)) else {
-                return false;
-            };
-            !matches!(pod::phase(p), "Failed" | "Succeeded") && !pod::is_terminating(p)
-        })
-        .collect();
+    // B8: the lowest-ordinal unhealthy pod at or above the partition. If that
+    // one is terminating or terminal, the controller recreates it: no trap.
+    let stuck: Vec<&OrdinalRow> = updatable(r).filter(|o| unhealthy(o)).collect();
     let Some(first) = stuck.first() else {
         return Vec::new();
     };
+    if by_name(s, &format!("{}-{}", r.name, first.ordinal))
+        .is_some_and(|p| matches!(pod::phase(p), "Failed" | "Succeeded") || pod::is_terminating(p))
+    {
+        return Vec::new();
+    }
     let first_pod = first.pod.as_ref();
     if first_pod.is_none_or(|p| p.updated) {
         return Vec::new();
@@ -808,7 +809,7 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     let bad: Vec<&OrdinalRow> = stuck
         .iter()
         .copied()
-        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated))
+        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
         .collect();
     let mut by_desc = bad.clone();
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));

@@ -672,3 +672,35 @@ fn json_schema_has_version_and_kind() {
         assert!(v.get(k).is_some(), "missing {k}");
     }
 }
+
+#[test]
+fn trap_follows_the_lowest_unhealthy_pod_including_terminating_ones() {
+    // web-1 (below web-2) is terminating: OrderedReady waits on it, and the
+    // controller recreates it, so web-2 is not (yet) the trap.
+    let mut s = trap_snapshot("OrderedReady", None);
+    s.pods[1] = pod_with(
+        "web-1",
+        "web-good",
+        json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}, "status": {"phase": "Running"}}),
+    );
+    assert!(!ids(&run(&s)).contains(&"rollout.forced_rollback_trap"));
+    // A terminating pod above the stuck one is not offered for deletion.
+    let mut s = trap_snapshot("OrderedReady", None);
+    s.pods.push(pod_with(
+        "web-3",
+        "web-bad",
+        json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}, "status": {"phase": "Running"}}),
+    ));
+    s.sts = sts(
+        json!({"spec": {"replicas": 4, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}}, "status": {"currentRevision": "web-good", "updateRevision": "web-good"}}),
+    );
+    let r = run(&s);
+    let fix = finding(&r, "rollout.forced_rollback_trap")
+        .fix
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        fix.contains("kubectl delete pod web-2 -n ns") && !fix.contains("web-3"),
+        "{fix}"
+    );
+}
