@@ -835,12 +835,22 @@ fn promote_finishes_remaining_steps_at_once() {
                 && l.contains("\"verb\":\"patch\"")
         })
         .collect();
-    // start, step 1, promote step, clear state
-    assert_eq!(patches.len(), 4, "{patches:#?}");
     assert!(
         patches
             .iter()
             .all(|l| l.contains("fieldManager=kubectl-sts"))
+    );
+    // Writes that took effect: start, step 1, promote step, clear state. A
+    // patch refused with 409 (the controller's status write moved
+    // resourceVersion) is re-read and re-sent, and changed nothing.
+    let applied: Vec<&&str> = patches
+        .iter()
+        .filter(|l| !l.contains("\"code\":409"))
+        .collect();
+    assert_eq!(applied.len(), 4, "{patches:#?}");
+    assert!(
+        patches.len() - applied.len() <= 3,
+        "too many conflicts: {patches:#?}"
     );
 }
 
