@@ -32,9 +32,16 @@ pub fn parse(arg: &str) -> Result<Target, Failure> {
             .hint("use NAME, sts/NAME or ds/NAME"));
     }
     if !is_dns_subdomain(name) {
+        let lower = name.to_ascii_lowercase();
+        let hint = if is_dns_subdomain(&lower) {
+            format!("Kubernetes names are lowercase: did you mean {lower:?}?")
+        } else {
+            "a name starts and ends with a letter or digit, at most 253 characters".to_string()
+        };
         return Err(Failure::usage(format!(
             "invalid name {name:?}: names are lowercase letters, digits, '-' and '.'"
-        )));
+        ))
+        .hint(hint));
     }
     let kind = match ty.map(str::to_ascii_lowercase).as_deref() {
         None => Kind::StatefulSet,

@@ -170,12 +170,24 @@ pub(crate) fn not_found(kind: &str, plural: &str, name: &str, ns: &str) -> Failu
 
 /// Distinguishes "no such object" from "no such namespace".
 pub(crate) async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -> Failure {
+    match namespace_exists(c).await {
+        Err(f) => f,
+        Ok(()) => not_found(kind, plural, name, &c.namespace),
+    }
+}
+
+/// Fails with "namespace not found" when the API server says the namespace
+/// does not exist; any other answer (e.g. no right to read namespaces)
+/// counts as existing.
+pub(crate) async fn namespace_exists(c: &Cluster) -> Result<(), Failure> {
     let api: Api<Namespace> = Api::all(c.client.clone());
     if let Ok(None) = api.get_opt(&c.namespace).await {
-        return Failure::cluster(format!("namespace {:?} not found", c.namespace))
-            .hint("list namespaces with: kubectl get namespaces");
+        return Err(
+            Failure::cluster(format!("namespace {:?} not found", c.namespace))
+                .hint("list namespaces with: kubectl get namespaces"),
+        );
     }
-    not_found(kind, plural, name, &c.namespace)
+    Ok(())
 }
 
 /// Reads one StatefulSet and everything `status` needs about it.
@@ -305,10 +317,14 @@ pub async fn fleet(
         Some(c.namespace.as_str())
     };
     let lp = ListParams::default();
-    tokio::try_join!(
+    let (sets, daemons) = tokio::try_join!(
         list::<StatefulSet>(c, ns, &lp, "statefulsets.apps"),
         list::<DaemonSet>(c, ns, &lp, "daemonsets.apps"),
-    )
+    )?;
+    if ns.is_some() && sets.is_empty() && daemons.is_empty() {
+        namespace_exists(c).await?;
+    }
+    Ok((sets, daemons))
 }
 
 #[cfg(test)]

@@ -81,6 +81,22 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
                 ))
                 .hint("list contexts with: kubectl config get-contexts"));
             }
+            if let Some(cl) = &g.cluster
+                && !kc.clusters.iter().any(|c| &c.name == cl)
+            {
+                return Err(Failure::cluster(format!(
+                    "cluster {cl:?} not found in the kubeconfig"
+                ))
+                .hint("list clusters with: kubectl config get-clusters"));
+            }
+            if let Some(u) = &g.user
+                && !kc.auth_infos.iter().any(|a| &a.name == u)
+            {
+                return Err(
+                    Failure::cluster(format!("user {u:?} not found in the kubeconfig"))
+                        .hint("list users with: kubectl config get-users"),
+                );
+            }
             kube::Config::from_custom_kubeconfig(kc, &opts)
                 .await
                 .map_err(|e| {

@@ -46,6 +46,21 @@ async fn hpas(
     }
 }
 
+/// The API server's 400 on a label selector is a usage error (exit 2).
+fn bad_selector(f: Failure, selector: Option<&str>) -> Failure {
+    match selector {
+        Some(sel) if f.status == Some(400) => {
+            let why = f
+                .message
+                .split_once("(400): ")
+                .map_or(f.message.as_str(), |(_, w)| w);
+            Failure::usage(format!("invalid --selector {sel:?}: {why}"))
+                .hint("e.g. -l app=web, -l 'app=web,tier!=cache' or -l 'tier in (db,cache)'")
+        }
+        _ => f,
+    }
+}
+
 /// Reads sets, pods, claims (filtered by `selector`), HPAs and PVs in `ns`
 /// (`None`: every namespace), concurrently, one LIST per kind.
 pub async fn snapshot(
@@ -63,7 +78,11 @@ pub async fn snapshot(
     let (sets, pods, claims, hpas, volumes) = tokio::try_join!(
         list::<StatefulSet>(c, ns, &all, "statefulsets.apps"),
         list::<Pod>(c, ns, &all, "pods"),
-        list::<PersistentVolumeClaim>(c, ns, &claims_lp, "persistentvolumeclaims"),
+        async {
+            list::<PersistentVolumeClaim>(c, ns, &claims_lp, "persistentvolumeclaims")
+                .await
+                .map_err(|f| bad_selector(f, selector))
+        },
         hpas(c, ns, &mut notes),
         list_cluster_optional::<PersistentVolume>(
             c,
@@ -74,6 +93,9 @@ pub async fn snapshot(
         ),
     )?;
     notes.extend(pv_notes);
+    if ns.is_some() && sets.is_empty() && claims.is_empty() {
+        super::fetch::namespace_exists(c).await?;
+    }
     Ok(PruneSnapshot {
         sets,
         pods,

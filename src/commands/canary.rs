@@ -83,8 +83,8 @@ pub struct CanaryArgs {
     pub adopt: bool,
 
     /// With --adopt: the partition the user had before the held change (pods below it are never touched)
-    #[arg(long, default_value_t = 0, value_name = "N", requires = "adopt")]
-    pub floor: i32,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub floor: Option<i32>,
 
     /// Start even though a HorizontalPodAutoscaler targets the StatefulSet
     #[arg(long)]
@@ -124,6 +124,9 @@ enum Wait {
     Interrupted,
 }
 
+/// The shape of a `--patch-file`, for hints.
+const PATCH_FILE_EXAMPLE: &str = "the file is a strategic-merge patch of the pod template, e.g. {\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:1.26\"}]}}";
+
 /// Runs `canary`.
 pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome {
     // Everything the user typed is checked before talking to the cluster.
@@ -133,10 +136,22 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
             .hint("use NAME or sts/NAME")
             .into());
     }
+    if args.floor.is_some() && !args.adopt {
+        return Err(Failure::usage("--floor applies to --adopt only")
+            .hint("a new canary's floor is the partition the StatefulSet already has")
+            .into());
+    }
     let specs = plan::parse_steps(&args.steps)
         .map_err(|e| Failure::usage(e).hint("e.g. --steps 1,25%,100%"))?;
-    let soak = plan::parse_duration("--soak", &args.soak).map_err(Failure::usage)?;
-    let timeout = plan::parse_duration("--timeout", &args.timeout).map_err(Failure::usage)?;
+    let soak = plan::parse_duration("--soak", &args.soak)
+        .map_err(|e| Failure::usage(e).hint("use a duration such as 30s, 5m or 1h (0: no soak)"))?;
+    let timeout = plan::parse_duration("--timeout", &args.timeout)
+        .map_err(|e| Failure::usage(e).hint("use a duration such as 30s, 5m or 1h"))?;
+    if timeout.is_zero() {
+        return Err(Failure::usage("--timeout must be longer than 0")
+            .hint("it is how long an updated pod may take to become Ready, e.g. --timeout 5m")
+            .into());
+    }
     let images = plan::parse_images(&args.image)
         .map_err(|e| Failure::usage(e).hint("e.g. --image nginx=nginx:1.26"))?;
     let file_patch = match &args.patch_file {
@@ -144,9 +159,11 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 Failure::usage(format!("cannot read --patch-file {}: {e}", p.display()))
+                    .hint("check the path and that the file is readable")
             })?;
             Some(plan::parse_template_patch(&text).map_err(|e| {
                 Failure::usage(format!("invalid --patch-file {}: {e}", p.display()))
+                    .hint(PATCH_FILE_EXAMPLE)
             })?)
         }
     };
@@ -219,7 +236,9 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
             if change || args.adopt {
                 return Err(Failure::refused(format!(
                     "a canary is already in progress on statefulset {} ({} → {})",
-                    ctx.name, st.from, st.to
+                    ctx.name,
+                    st.from,
+                    if st.to.is_empty() { "?" } else { &st.to }
                 ))
                 .hint(format!(
                     "resume it with: kubectl sts canary {}; or abort it with --abort",
@@ -253,12 +272,12 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 Some(mut p) => {
                     if !images.is_empty() {
                         let ip =
-                            plan::image_template_patch(&sts, &images).map_err(Failure::usage)?;
+                            plan::image_template_patch(&sts, &images).map_err(container_hint)?;
                         merge_containers(&mut p, ip);
                     }
                     p
                 }
-                None => plan::image_template_patch(&sts, &images).map_err(Failure::usage)?,
+                None => plan::image_template_patch(&sts, &images).map_err(container_hint)?,
             };
             match start(&mut ctx, sts, &specs, template_patch, &images, &args).await? {
                 Some(st) => st,
@@ -267,6 +286,11 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
         }
     };
     drive(&mut ctx, state, args.promote).await
+}
+
+/// A `--image` naming a container the template lacks.
+fn container_hint(message: String) -> Failure {
+    Failure::usage(message).hint("name one of those containers: --image CONTAINER=IMAGE")
 }
 
 fn merge_containers(p: &mut Value, ip: Value) {
@@ -312,6 +336,24 @@ async fn start(
             "it may revert the canary on its next apply; pass --force-conflicts to proceed anyway",
         ));
     }
+    let rv = sts.metadata.resource_version.clone().unwrap_or_default();
+    // A change that leaves the template as it is would hold the set at a
+    // partition with nothing to roll out: find out before the first write.
+    let unchanged = match args.dry_run.dry_run {
+        Some(DryRun::Client) => args.patch_file.is_none() && plan::images_unchanged(&sts, images),
+        _ => {
+            let probe = plan::template_probe(&rv, &template_patch);
+            let after = api::patch_sts(&ctx.c, &ctx.name, &probe, true).await?;
+            after.spec.map(|s| s.template) == sts.spec.as_ref().map(|s| s.template.clone())
+        }
+    };
+    if unchanged {
+        return Err(Failure::usage(format!(
+            "the change leaves the pod template of statefulset {} as it is",
+            ctx.name
+        ))
+        .hint("there is nothing to roll out; check the image tag or the patch file"));
+    }
     let r = plan::replicas(&sts);
     let counts = plan::resolve_steps(specs, r - floor).map_err(Failure::usage)?;
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
@@ -339,7 +381,6 @@ async fn start(
         from_data,
         started: Timestamp::now().to_string(),
     };
-    let rv = sts.metadata.resource_version.clone().unwrap_or_default();
     let cause = cause_text(args);
     let patch = plan::start_patch(&rv, &template_patch, r, &state, &cause);
     let st = plan::start(&sts);
@@ -429,10 +470,10 @@ async fn adopt(
         ))
         .hint("pause it, or pass --allow-autoscaler"));
     }
-    let (from, to) = plan::check_adoptable(&sts, &pods, args.floor)
+    let (from, to) = plan::check_adoptable(&sts, &pods, args.floor.unwrap_or(0))
         .map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
     let r = plan::replicas(&sts);
-    let counts = plan::resolve_steps(specs, r - args.floor).map_err(Failure::usage)?;
+    let counts = plan::resolve_steps(specs, r - args.floor.unwrap_or(0)).map_err(Failure::usage)?;
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
         Failure::refused(format!(
             "ControllerRevision {from} no longer exists: the canary could not be rolled back"
@@ -442,7 +483,7 @@ async fn adopt(
     let state = CanaryState {
         from: from.clone(),
         to: to.clone(),
-        floor: args.floor,
+        floor: args.floor.unwrap_or(0),
         replicas: r,
         steps: specs.to_vec(),
         counts,
@@ -458,7 +499,7 @@ async fn adopt(
     ctx.rep.text(&format!(
         "adopting the held change of statefulset {}: {from} → {to}, floor {}, partition {}",
         ctx.name,
-        args.floor,
+        args.floor.unwrap_or(0),
         plan::partition(&sts).unwrap_or(0)
     ));
     match args.dry_run.dry_run {
@@ -493,7 +534,7 @@ async fn adopt(
     .await;
     ctx.rep.event(
         "started",
-        json!({"from": from, "to": to, "floor": args.floor, "replicas": r, "adopted": true}),
+        json!({"from": from, "to": to, "floor": args.floor.unwrap_or(0), "replicas": r, "adopted": true}),
         "adopted",
     );
     Ok(Some(state))

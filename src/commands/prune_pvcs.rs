@@ -16,6 +16,7 @@ use crate::commands::confirm::Prompt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Options, Verdict};
 use crate::render::{self, Printer};
+use crate::target::{self, Kind};
 
 /// `-o` of prune-pvcs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -39,7 +40,7 @@ and claims annotated kubectl-sts.io/prune=never.\n\nExit codes: 0 all planned cl
 2 usage; 3 cluster; 4 no terminal and no --yes."
 )]
 pub struct PruneArgs {
-    /// Only the claims of this StatefulSet; none: every StatefulSet in the namespace
+    /// NAME or sts/NAME: only the claims of this StatefulSet; none: every StatefulSet in the namespace
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
 
@@ -117,9 +118,20 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
                 .into(),
         );
     }
+    let target = args.name.as_deref().map(target::parse).transpose()?;
+    if let Some(t) = &target
+        && t.kind != Kind::StatefulSet
+    {
+        return Err(Failure::usage(
+            "prune-pvcs works on StatefulSets only (DaemonSets have no claim templates)",
+        )
+        .hint("use NAME or sts/NAME")
+        .into());
+    }
+    let name = target.map(|t| t.name);
     let older_than = args.older_than.as_deref().map(parse_age).transpose()?;
     let opts = Options {
-        name: args.name.clone(),
+        name: name.clone(),
         include_deleted: args.include_deleted,
         ignore_autoscaler: args.ignore_autoscaler,
         older_than,
@@ -127,7 +139,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     let c = cluster::connect(g).await?;
     let ns = (!args.all_namespaces).then(|| c.namespace.clone());
     let snap = cp::snapshot(&c, ns.as_deref(), args.selector.as_deref()).await?;
-    if let Some(n) = &args.name
+    if let Some(n) = &name
         && !args.include_deleted
         && !snap
             .sets

@@ -85,6 +85,18 @@ pub(crate) fn render_doc<T: serde::Serialize>(
     }
 }
 
+/// A DNS domain: dot-separated labels of lowercase letters, digits and '-'.
+fn is_domain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
 /// Runs `status`.
 pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome {
     let target = args.target.as_deref().map(target::parse).transpose()?;
@@ -94,6 +106,31 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
                 .hint("drop -A, or pick the namespace with -n")
                 .into(),
         );
+    }
+    let on_daemonset = target.as_ref().is_some_and(|t| t.kind == Kind::DaemonSet);
+    if !on_daemonset {
+        let flag = if args.node.is_some() {
+            Some("--node")
+        } else if args.only_problems {
+            Some("--only-problems")
+        } else {
+            None
+        };
+        if let Some(flag) = flag {
+            return Err(
+                Failure::usage(format!("{flag} applies to a DaemonSet only"))
+                    .hint("name one: kubectl sts status ds/NAME")
+                    .into(),
+            );
+        }
+    }
+    if !is_domain(&args.cluster_domain) {
+        return Err(Failure::usage(format!(
+            "invalid --cluster-domain {:?}",
+            args.cluster_domain
+        ))
+        .hint("use the cluster's DNS domain, e.g. cluster.local")
+        .into());
     }
     let watch_for = match std::env::var(WATCH_FOR_ENV) {
         Ok(v) if args.watch => cluster::parse_timeout(&v)?,

@@ -125,9 +125,34 @@ pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
     floor.max(replicas - n)
 }
 
+/// Whether every `--image` set names a container that already runs that image.
+pub fn images_unchanged(sts: &StatefulSet, images: &[(String, String)]) -> bool {
+    let Some(spec) = sts.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+        return false;
+    };
+    let all: Vec<_> = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .collect();
+    images.iter().all(|(name, image)| {
+        all.iter()
+            .any(|c| &c.name == name && c.image.as_deref() == Some(image.as_str()))
+    })
+}
+
+/// A patch of the template alone under the resourceVersion precondition,
+/// sent with dryRun to see whether the change alters the template.
+pub fn template_probe(resource_version: &str, template_patch: &Value) -> Value {
+    json!({
+        "metadata": {"resourceVersion": resource_version},
+        "spec": {"template": template_patch}
+    })
+}
+
 /// Parses `--soak` / `--timeout` ("30s", "5m", "1h", "500ms", "0", plain seconds).
 pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s).ok_or_else(|| format!("invalid {flag} {s:?} (use e.g. 30s, 5m, 1h)"))
+    crate::duration::parse(s).ok_or_else(|| format!("invalid {flag} {s:?}"))
 }
 
 /// Parses repeated `--image CONTAINER=IMAGE`.

@@ -134,6 +134,22 @@ fn images_need_equals_and_existing_container() {
 }
 
 #[test]
+fn images_unchanged_only_when_every_container_already_runs_its_image() {
+    let s = sts(3, 0, 0, "web-a");
+    let same = parse_images(&["nginx=nginx:1.25".into()]).unwrap();
+    assert!(images_unchanged(&s, &same));
+    let init_same = parse_images(&["nginx=nginx:1.25".into(), "init=busybox".into()]).unwrap();
+    assert!(images_unchanged(&s, &init_same));
+    let one_new = parse_images(&["nginx=nginx:1.25".into(), "init=busybox:2".into()]).unwrap();
+    assert!(!images_unchanged(&s, &one_new));
+    let missing = parse_images(&["db=nginx:1.25".into()]).unwrap();
+    assert!(!images_unchanged(&s, &missing));
+    let probe = template_probe("10", &json!({"spec": {"containers": []}}));
+    assert_eq!(probe["metadata"]["resourceVersion"], "10");
+    assert_eq!(probe["spec"]["template"]["spec"]["containers"], json!([]));
+}
+
+#[test]
 fn template_patch_validation() {
     assert!(
         parse_template_patch(
