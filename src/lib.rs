@@ -74,11 +74,25 @@ fn report_clap(e: clap::Error) -> u8 {
                 .unwrap_or("error: invalid arguments")
                 .trim()
                 .to_string();
-            let first = if first.starts_with("error:") {
+            let mut first = if first.starts_with("error:") {
                 first
             } else {
                 format!("error: {first}")
             };
+            // "…not provided:" is followed by the missing arguments, one per
+            // indented line: keep them on the one error line.
+            if first.ends_with(':') {
+                let items: Vec<&str> = text
+                    .lines()
+                    .skip_while(|l| l.trim() != first.as_str())
+                    .skip(1)
+                    .take_while(|l| l.starts_with("  ") && !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect();
+                if !items.is_empty() {
+                    first = format!("{first} {}", items.join(", "));
+                }
+            }
             let tip = text
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("tip: ").map(str::to_string))

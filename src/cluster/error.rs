@@ -79,13 +79,21 @@ fn classify_status(status: &kube::core::Status, op: &Op<'_>, scope: &str) -> Fai
             "ask for the RBAC verb `{}` on `{}`{scope}; check with: kubectl auth can-i {} {}",
             op.verb, op.resource, op.verb, op.resource
         )),
-        404 => Failure::cluster(format!("{}{scope}: not found", op.resource)),
+        404 => Failure::cluster(format!("{}{scope}: not found", op.resource))
+            .hint("it was deleted meanwhile, or this cluster does not serve that API; re-run to re-read"),
         409 => Failure::cluster(format!("conflict: {}", status.message))
             .hint("the object changed since it was read; re-run to re-plan"),
         code => Failure::cluster(format!(
             "the API server refused to {} {} ({code}): {}",
             op.verb, op.resource, status.message
-        )),
+        ))
+        .hint(match code {
+            429 => "the API server is overloaded (retried already); try again later",
+            500..=599 => {
+                "the API server failed (retried already); check its health with: kubectl get --raw /readyz"
+            }
+            _ => "the reason is the API server's; this request changed nothing",
+        }),
     }
 }
 

@@ -131,7 +131,10 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config)
-        .map_err(|e| Failure::cluster(format!("cannot build a client: {}", error::chain(&e))))?;
+        .map_err(|e| {
+            Failure::cluster(format!("cannot build a client: {}", error::chain(&e)))
+                .hint("check the kubeconfig's cluster entry (server URL and certificates): kubectl config view")
+        })?;
     Ok(Cluster {
         client,
         namespace,
@@ -171,6 +174,7 @@ fn env_kubeconfig() -> Result<Option<Kubeconfig>, Failure> {
                     "cannot merge the kubeconfigs in $KUBECONFIG: {}",
                     error::chain(&e)
                 ))
+                .hint("check each file with: kubectl config view --kubeconfig FILE")
             })?,
         });
     }

@@ -15,6 +15,8 @@ use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::canary::{self as api, Watch};
 use crate::cluster::{self, Cluster, access};
 use crate::commands::confirm::Prompt;
+use crate::commands::fault::fault;
+use crate::commands::interrupt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::canary::{self as plan, AbortVerdict, CanaryState, StepVerdict};
 use crate::render::Printer;
@@ -435,6 +437,8 @@ async fn start(
     {
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
+    fault("canary-before-start", &ctx.name).await;
+    before_first_write()?;
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
     let _ = api::record_event(
         &ctx.c,
@@ -523,6 +527,7 @@ async fn adopt(
     ))? {
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
+    before_first_write()?;
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
     let _ = api::record_event(
         &ctx.c,
@@ -553,6 +558,7 @@ fn cause_text(args: &CanaryArgs) -> String {
 
 /// Runs the steps from wherever the state says, to done.
 async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outcome {
+    interrupt::install();
     let mut w = Watch::start(&ctx.c, &api::get_sts(&ctx.c, &ctx.name).await?).await;
     w.ready().await;
     // Learn the `to` revision once the controller has observed the change.
@@ -571,7 +577,13 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                 }
                 state.to = to;
             }
-            None => return Ok(interrupted(ctx)),
+            None => {
+                let held = format!(
+                    "the change is applied and held at partition {}; no pod is updated yet",
+                    state.replicas
+                );
+                return Ok(interrupted(ctx, &held, false));
+            }
         }
     }
     let began = Instant::now();
@@ -650,6 +662,15 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                     "the canary needs --yes or --auto to take its first step without a terminal",
                 )
                 .into());
+            }
+            fault("canary-before-step", &ctx.name).await;
+            if interrupt::requested() {
+                let at = format!(
+                    "step {}/{} not started; the partition is still {current}",
+                    i + 1,
+                    state.counts.len()
+                );
+                return Ok(interrupted(ctx, &at, false));
             }
             state.completed = i;
             let rv = sts.metadata.resource_version.clone().unwrap_or_default();
@@ -732,7 +753,18 @@ async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outc
                     ))
                     .into());
             }
-            Wait::Interrupted => return Ok(interrupted(ctx)),
+            Wait::Interrupted => {
+                let at = format!(
+                    "step {}/{} in progress at partition {want}: ordinals {}..{} get {}, the others keep {}",
+                    i + 1,
+                    state.counts.len(),
+                    st + want,
+                    st + state.replicas - 1,
+                    state.to,
+                    state.from
+                );
+                return Ok(interrupted(ctx, &at, false));
+            }
         }
     }
 }
@@ -773,27 +805,51 @@ fn paused(ctx: &Ctx<'_>, why: &str) -> Exit {
     Exit::Paused
 }
 
-fn interrupted(ctx: &Ctx<'_>) -> Exit {
-    ctx.rep.printer.note(&format!(
-        "interrupted; the StatefulSet is left as it is. resume with: kubectl sts canary {0} -n {1}, or roll back with: kubectl sts canary {0} -n {1} --abort",
-        ctx.name, ctx.c.namespace
-    ));
+/// From the first write on, SIGINT/SIGTERM stop at the next safe point
+/// instead of killing the process; a signal that came before the write
+/// (e.g. during the prompt) stops here with nothing changed.
+fn before_first_write() -> Result<(), Failure> {
+    interrupt::install();
+    if interrupt::requested() {
+        return Err(Failure::new(
+            Exit::Interrupted,
+            "interrupted before sending the change; the StatefulSet is as it was",
+        )
+        .hint("re-run the same command to try again"));
+    }
+    Ok(())
+}
+
+/// Stops on SIGINT/SIGTERM and says where the object stands: `state`
+/// describes what is applied (every write is one atomic request, and the
+/// canary state on the StatefulSet says where to go on).
+fn interrupted(ctx: &Ctx<'_>, state: &str, aborting: bool) -> Exit {
+    if ctx.rep.json {
+        ctx.rep.event(
+            "interrupted",
+            json!({"state": state, "aborting": aborting}),
+            "",
+        );
+    }
+    let next = if aborting {
+        format!(
+            "finish the roll-back with: kubectl sts canary {0} -n {1} --abort",
+            ctx.name, ctx.c.namespace
+        )
+    } else {
+        format!(
+            "resume with: kubectl sts canary {0} -n {1}, or roll back with: kubectl sts canary {0} -n {1} --abort",
+            ctx.name, ctx.c.namespace
+        )
+    };
+    ctx.rep
+        .printer
+        .note(&format!("interrupted; the StatefulSet is left consistent: {state}. {next}"));
     Exit::Interrupted
 }
 
 async fn signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    interrupt::wait().await;
 }
 
 async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option<String>, Failure> {
@@ -1017,6 +1073,7 @@ async fn abort(
     {
         return Err(Failure::refused("not confirmed; nothing was changed").into());
     }
+    before_first_write()?;
     // The controller's status writes move resourceVersion all the time during
     // a rollout: on a conflict, re-read and re-send the same abort (its content
     // comes from the saved state alone) while the state is still this canary's.
@@ -1059,6 +1116,7 @@ async fn abort(
             state.from, state.floor
         ),
     );
+    fault("canary-abort-applied", &ctx.name).await;
     let mut w = Watch::start(&ctx.c, &new).await;
     w.ready().await;
     let deadline = Instant::now() + ctx.timeout;
@@ -1105,7 +1163,13 @@ async fn abort(
                 return Err(Failure::new(Exit::Bad, format!("abort timed out after {}: not every pod is back on {} and Ready", secs(ctx.timeout), state.from))
                     .hint(format!("re-run to keep going: kubectl sts canary {} --abort", ctx.name)).into());
             }
-            _ = signal() => return Ok(interrupted(ctx)),
+            _ = signal() => {
+                let at = format!(
+                    "the roll-back to {} is applied (partition {}); pods are still returning to it",
+                    state.from, state.floor
+                );
+                return Ok(interrupted(ctx, &at, true));
+            }
         }
     }
     drop(w);

@@ -3,6 +3,8 @@
 pub mod canary;
 pub mod completion;
 pub mod confirm;
+pub mod fault;
+pub mod interrupt;
 pub mod prune_pvcs;
 pub mod status;
 pub mod status_ds;

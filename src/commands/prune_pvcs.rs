@@ -3,8 +3,6 @@
 //! final re-read and re-check, with uid + resourceVersion preconditions →
 //! re-read and report loudly if the ordinal came back into range.
 
-use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use k8s_openapi::jiff::Timestamp;
@@ -13,6 +11,8 @@ use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::prune::{self as cp, Deleted};
 use crate::cluster::{self, Cluster, access};
 use crate::commands::confirm::Prompt;
+use crate::commands::fault::fault;
+use crate::commands::interrupt;
 use crate::error::{Exit, Failure, Outcome};
 use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Options, Verdict};
 use crate::render::{self, Printer};
@@ -87,27 +87,6 @@ pub fn parse_age(s: &str) -> Result<i64, Failure> {
         })
 }
 
-/// The test-only fault point: with `KUBECTL_STS_TEST_FAULT=DIR`, writes
-/// `DIR/<seq>-<point>` (containing the claim) and waits for
-/// `DIR/<seq>-<point>.go`, so a test can act in exactly this window.
-async fn fault(point: &str, claim: &str) {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static SEQ: AtomicU32 = AtomicU32::new(0);
-    let Some(dir) = std::env::var_os("KUBECTL_STS_TEST_FAULT") else {
-        return;
-    };
-    let n = SEQ.fetch_add(1, Ordering::SeqCst);
-    let base = PathBuf::from(dir).join(format!("{n:04}-{point}"));
-    let tmp = base.with_extension("tmp");
-    if std::fs::write(&tmp, claim).is_err() || std::fs::rename(&tmp, &base).is_err() {
-        return;
-    }
-    let go = base.with_extension("go");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !go.exists() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 /// Runs `prune-pvcs`.
 pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome {
@@ -225,7 +204,14 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     }
     let server_dry = dry == Some("server");
     let mut done = Vec::new();
+    // From here a signal stops the loop between two claims (each DELETE
+    // is atomic); the report says which claims were deleted.
+    interrupt::install();
     for e in &chosen {
+        if interrupt::requested() {
+            done.push(self::done(e, Fate::Skipped, "not deleted: interrupted"));
+            continue;
+        }
         let d = delete_one(&c, e, &opts, server_dry).await;
         if table {
             printer.out(&render::prune::done_text(&d, server_dry, &printer.style));
@@ -238,6 +224,10 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     let bad = done.iter().any(Done::is_bad);
     doc.results = Some(done);
     emit(&doc);
+    if interrupt::requested() {
+        printer.note("interrupted: the claims listed as deleted are gone, the others are untouched; re-run to re-plan");
+        return Ok(Exit::Interrupted);
+    }
     Ok(if bad { Exit::Bad } else { Exit::Ok })
 }
 
