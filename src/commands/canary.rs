@@ -169,6 +169,7 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
             })?)
         }
     };
+    interrupt::install();
     let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let c = cluster::connect(g).await?;
     let mut ctx = Ctx {
@@ -438,7 +439,7 @@ async fn start(
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
     fault("canary-before-start", &ctx.name).await;
-    before_first_write()?;
+    before_first_write();
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
     let _ = api::record_event(
         &ctx.c,
@@ -527,7 +528,7 @@ async fn adopt(
     ))? {
         return Err(Failure::refused("not confirmed; nothing was changed"));
     }
-    before_first_write()?;
+    before_first_write();
     let new = api::patch_sts(&ctx.c, &ctx.name, &patch, false).await?;
     let _ = api::record_event(
         &ctx.c,
@@ -558,7 +559,8 @@ fn cause_text(args: &CanaryArgs) -> String {
 
 /// Runs the steps from wherever the state says, to done.
 async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bool) -> Outcome {
-    interrupt::install();
+    // Resuming writes too: every wait and write from here is a safe point.
+    before_first_write();
     let mut w = Watch::start(&ctx.c, &api::get_sts(&ctx.c, &ctx.name).await?).await;
     w.ready().await;
     // Learn the `to` revision once the controller has observed the change.
@@ -805,19 +807,18 @@ fn paused(ctx: &Ctx<'_>, why: &str) -> Exit {
     Exit::Paused
 }
 
+fn abort_interrupted(ctx: &Ctx<'_>, state: &CanaryState) -> Exit {
+    let at = format!(
+        "the roll-back to {} is applied (partition {}); pods are still returning to it",
+        state.from, state.floor
+    );
+    interrupted(ctx, &at, true)
+}
+
 /// From the first write on, SIGINT/SIGTERM stop at the next safe point
-/// instead of killing the process; a signal that came before the write
-/// (e.g. during the prompt) stops here with nothing changed.
-fn before_first_write() -> Result<(), Failure> {
-    interrupt::install();
-    if interrupt::requested() {
-        return Err(Failure::new(
-            Exit::Interrupted,
-            "interrupted before sending the change; the StatefulSet is as it was",
-        )
-        .hint("re-run the same command to try again"));
-    }
-    Ok(())
+/// instead of ending the process (before it, they end it: nothing changed).
+fn before_first_write() {
+    interrupt::arm();
 }
 
 /// Stops on SIGINT/SIGTERM and says where the object stands: `state`
@@ -842,9 +843,9 @@ fn interrupted(ctx: &Ctx<'_>, state: &str, aborting: bool) -> Exit {
             ctx.name, ctx.c.namespace
         )
     };
-    ctx.rep
-        .printer
-        .note(&format!("interrupted; the StatefulSet is left consistent: {state}. {next}"));
+    ctx.rep.printer.note(&format!(
+        "interrupted; the StatefulSet is left consistent: {state}. {next}"
+    ));
     Exit::Interrupted
 }
 
@@ -1073,7 +1074,7 @@ async fn abort(
     {
         return Err(Failure::refused("not confirmed; nothing was changed").into());
     }
-    before_first_write()?;
+    before_first_write();
     // The controller's status writes move resourceVersion all the time during
     // a rollout: on a conflict, re-read and re-send the same abort (its content
     // comes from the saved state alone) while the state is still this canary's.
@@ -1122,6 +1123,9 @@ async fn abort(
     let deadline = Instant::now() + ctx.timeout;
     let mut deleted: HashSet<String> = HashSet::new();
     loop {
+        if interrupt::requested() {
+            return Ok(abort_interrupted(ctx, &state));
+        }
         let (s, pods) = w.snapshot();
         let Some(s) = s else {
             return Err(Failure::cluster(format!("statefulset {} was deleted", ctx.name)).into());
@@ -1163,13 +1167,7 @@ async fn abort(
                 return Err(Failure::new(Exit::Bad, format!("abort timed out after {}: not every pod is back on {} and Ready", secs(ctx.timeout), state.from))
                     .hint(format!("re-run to keep going: kubectl sts canary {} --abort", ctx.name)).into());
             }
-            _ = signal() => {
-                let at = format!(
-                    "the roll-back to {} is applied (partition {}); pods are still returning to it",
-                    state.from, state.floor
-                );
-                return Ok(interrupted(ctx, &at, true));
-            }
+            _ = signal() => return Ok(abort_interrupted(ctx, &state)),
         }
     }
     drop(w);

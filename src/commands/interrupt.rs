@@ -1,7 +1,9 @@
-//! SIGINT and SIGTERM for the commands that write. The first signal is a
-//! request: the command finishes the request in flight (each write is
-//! atomic), stops at its next safe point, and says where the object stands
-//! (exit 130). A second signal exits at once.
+//! SIGINT and SIGTERM for the commands that write. Until the command arms
+//! it (right before its first write), a signal ends the process at once:
+//! nothing was changed. Once armed, the first signal is a request: the
+//! command finishes the request in flight (each write is atomic), stops at
+//! its next safe point and says where the object stands (exit 130). A
+//! second signal exits at once.
 
 use std::sync::Once;
 use std::sync::OnceLock;
@@ -13,6 +15,7 @@ use crate::cli::ColorChoice;
 use crate::error::Exit;
 use crate::render::Printer;
 
+static ARMED: AtomicBool = AtomicBool::new(false);
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
 fn notify() -> &'static Notify {
@@ -20,19 +23,27 @@ fn notify() -> &'static Notify {
     N.get_or_init(Notify::new)
 }
 
+fn exit_now(message: &str) -> ! {
+    Printer::new(ColorChoice::Never).note(message);
+    std::process::exit(i32::from(Exit::Interrupted.code()))
+}
+
 /// Starts listening for SIGINT/SIGTERM (once per process; needs a tokio
-/// runtime). From then on a signal no longer kills the process at once.
+/// runtime).
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        tokio::spawn(async {
-            let mut signals = Signals::new();
+        let mut signals = Signals::new();
+        tokio::spawn(async move {
             loop {
                 signals.next().await;
+                if !ARMED.load(Ordering::SeqCst) {
+                    exit_now("interrupted; nothing was changed");
+                }
                 if REQUESTED.swap(true, Ordering::SeqCst) {
-                    Printer::new(ColorChoice::Never)
-                        .note("interrupted again: exiting at once; check the object with: kubectl sts status");
-                    std::process::exit(i32::from(Exit::Interrupted.code()));
+                    exit_now(
+                        "interrupted again: exiting at once; check the object with: kubectl sts status",
+                    );
                 }
                 notify().notify_waiters();
             }
@@ -40,7 +51,14 @@ pub fn install() {
     });
 }
 
-/// Whether SIGINT or SIGTERM has arrived.
+/// Called right before the first write: from now on a signal is a request
+/// to stop at the next safe point.
+pub fn arm() {
+    install();
+    ARMED.store(true, Ordering::SeqCst);
+}
+
+/// Whether SIGINT or SIGTERM has arrived since [`arm`].
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }

@@ -3,7 +3,6 @@
 //! final re-read and re-check, with uid + resourceVersion preconditions →
 //! re-read and report loudly if the ordinal came back into range.
 
-
 use clap::{Args, ValueEnum};
 use k8s_openapi::jiff::Timestamp;
 
@@ -87,7 +86,6 @@ pub fn parse_age(s: &str) -> Result<i64, Failure> {
         })
 }
 
-
 /// Runs `prune-pvcs`.
 pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome {
     if args.name.is_some() && args.all_namespaces {
@@ -115,6 +113,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         ignore_autoscaler: args.ignore_autoscaler,
         older_than,
     };
+    interrupt::install();
     let c = cluster::connect(g).await?;
     let ns = (!args.all_namespaces).then(|| c.namespace.clone());
     let snap = cp::snapshot(&c, ns.as_deref(), args.selector.as_deref()).await?;
@@ -206,13 +205,13 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     let mut done = Vec::new();
     // From here a signal stops the loop between two claims (each DELETE
     // is atomic); the report says which claims were deleted.
-    interrupt::install();
+    interrupt::arm();
     for e in &chosen {
-        if interrupt::requested() {
-            done.push(self::done(e, Fate::Skipped, "not deleted: interrupted"));
-            continue;
-        }
-        let d = delete_one(&c, e, &opts, server_dry).await;
+        let d = if interrupt::requested() {
+            self::done(e, Fate::Skipped, "not deleted: interrupted")
+        } else {
+            delete_one(&c, e, &opts, server_dry).await
+        };
         if table {
             printer.out(&render::prune::done_text(&d, server_dry, &printer.style));
         }
