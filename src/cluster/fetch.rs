@@ -331,6 +331,61 @@ pub async fn fleet(
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn api_error(code: u16) -> kube::Error {
+        let mut s = kube::core::Status::failure("injected", "Injected");
+        s.code = code;
+        kube::Error::Api(Box::new(s))
+    }
+
+    /// Calls `read` with a request that fails with `code` the first
+    /// `failures` times; returns the result, the calls made and the time
+    /// spent (tokio's paused clock).
+    async fn attempts(code: u16, failures: u32) -> (Result<u32, kube::Error>, u32, Duration) {
+        let calls = AtomicU32::new(0);
+        let t0 = tokio::time::Instant::now();
+        let r = read(|| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < failures {
+                    Err(api_error(code))
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await;
+        (r, calls.load(Ordering::SeqCst), t0.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_retry_transient_failures_with_growing_back_off() {
+        let (r, calls, took) = attempts(503, 3).await;
+        assert_eq!(r.ok(), Some(3));
+        assert_eq!(calls, 4);
+        assert_eq!(took, Duration::from_millis(200 + 600 + 1800));
+        let (r, calls, _) = attempts(429, 1).await;
+        assert_eq!(r.ok(), Some(1));
+        assert_eq!(calls, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_give_up_after_three_retries() {
+        let (r, calls, _) = attempts(500, 10).await;
+        assert!(matches!(r, Err(kube::Error::Api(s)) if s.code == 500));
+        assert_eq!(calls, 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_that_a_retry_cannot_change_are_not_retried() {
+        for code in [400, 401, 403, 404, 409, 422] {
+            let (r, calls, took) = attempts(code, 10).await;
+            assert!(r.is_err());
+            assert_eq!(calls, 1, "{code}");
+            assert_eq!(took, Duration::ZERO);
+        }
+    }
 
     #[test]
     fn selector_syntax() {
