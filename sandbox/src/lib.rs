@@ -338,11 +338,19 @@ impl Sandbox {
             s("--kube-api-qps=500"),
             s("--kube-api-burst=1000"),
             s("--node-monitor-period=2s"),
-            // kwok renews node leases at a bounded rate: with thousands of
-            // nodes a 20s grace marks live nodes NotReady under load.
+            // Kubernetes' default grace, 50s (nodelifecycle/config/v1alpha1/
+            // defaults.go), and longer with thousands of nodes (kwok renews
+            // leases at a bounded rate and lags behind under load). Never
+            // shorter: kwok renews a lease every 10s and does not retry a
+            // failed renewal sooner, so with a 20s grace a kube-apiserver
+            // restart (down ~15s) made the node lifecycle controller mark live
+            // nodes NotReady and their pods not Ready. A kubelet would set its
+            // pods Ready again; kwok's stages never do (pod-ready only matches
+            // Pending pods), so the pods stayed not Ready and every
+            // OrderedReady StatefulSet on those nodes stopped for good.
             format!(
                 "--node-monitor-grace-period={}s",
-                (self.opts.workers as u64 / 10).max(20)
+                (self.opts.workers as u64 / 10).max(50)
             ),
             s("--pvclaimbinder-sync-period=2s"),
             format!("--feature-gates={FEATURE_GATES}"),
