@@ -13,6 +13,8 @@ pub mod procs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -25,6 +27,18 @@ use kube::api::{Api, DeleteParams, PostParams};
 
 pub use pki::VIEWER_USER;
 use procs::{Proc, Spawner};
+
+/// The components that are restarted when they exit once the sandbox is
+/// ready, as a kubelet restarts static pods (or systemd its units) on a real
+/// control plane. kube-scheduler in particular exits by design when its
+/// cache disagrees with what its informer delivers (pkg/scheduler/backend/
+/// cache/cache.go: "Scheduler cache is corrupted", klog.FlushAndExit): after
+/// a kube-apiserver restart its pod informer may re-list, and a pod deleted
+/// and re-created under the same name meanwhile arrives as an update from the
+/// old, bound pod to the new, unbound one. Left dead, no pod was ever
+/// scheduled again. etcd and kube-apiserver are not restarted: their exit is
+/// a sandbox failure that [`Sandbox::check_alive`] reports.
+pub const SUPERVISED: &[&str] = &["kube-controller-manager", "kube-scheduler", "kwok"];
 
 /// The Kubernetes feature gates the sandbox turns on (off by default in 1.36).
 pub const FEATURE_GATES: &str = "MaxUnavailableStatefulSet=true";
@@ -131,8 +145,10 @@ pub struct Ports {
 pub struct Sandbox {
     pub dir: PathBuf,
     pub ports: Ports,
-    procs: Vec<Proc>,
-    spawner: Spawner,
+    procs: Arc<Mutex<Vec<Proc>>>,
+    spawner: Arc<Spawner>,
+    supervisor: Option<Supervisor>,
+    restarts: Arc<Mutex<Vec<String>>>,
     opts: Options,
     /// Seconds from start to ready.
     pub start_secs: f64,
@@ -222,8 +238,10 @@ impl Sandbox {
         let mut sb = Sandbox {
             dir: dir.clone(),
             ports,
-            procs: Vec::new(),
-            spawner: Spawner::new(),
+            procs: Arc::new(Mutex::new(Vec::new())),
+            spawner: Arc::new(Spawner::new()),
+            supervisor: None,
+            restarts: Arc::new(Mutex::new(Vec::new())),
             opts: opts.clone(),
             start_secs: 0.0,
         };
@@ -243,6 +261,12 @@ impl Sandbox {
         bootstrap(&client, opts.workers).await?;
         sb.say("waiting for nodes, service accounts, scheduling and volume binding");
         sb.wait_ready(&client).await?;
+        sb.supervisor = Some(Supervisor::start(
+            sb.procs.clone(),
+            sb.spawner.clone(),
+            sb.restarts.clone(),
+            dir.clone(),
+        ));
         sb.start_secs = t0.elapsed().as_secs_f64();
         sb.say(&format!("ready in {:.1}s", sb.start_secs));
         Ok(sb)
@@ -338,11 +362,19 @@ impl Sandbox {
             s("--kube-api-qps=500"),
             s("--kube-api-burst=1000"),
             s("--node-monitor-period=2s"),
-            // kwok renews node leases at a bounded rate: with thousands of
-            // nodes a 20s grace marks live nodes NotReady under load.
+            // Kubernetes' default grace, 50s (nodelifecycle/config/v1alpha1/
+            // defaults.go), and longer with thousands of nodes (kwok renews
+            // leases at a bounded rate and lags behind under load). Never
+            // shorter: kwok renews a lease every 10s and does not retry a
+            // failed renewal sooner, so with a 20s grace a kube-apiserver
+            // restart (down ~15s) made the node lifecycle controller mark live
+            // nodes NotReady and their pods not Ready. A kubelet would set its
+            // pods Ready again; kwok's stages never do (pod-ready only matches
+            // Pending pods), so the pods stayed not Ready and every
+            // OrderedReady StatefulSet on those nodes stopped for good.
             format!(
                 "--node-monitor-grace-period={}s",
-                (self.opts.workers as u64 / 10).max(20)
+                (self.opts.workers as u64 / 10).max(50)
             ),
             s("--pvclaimbinder-sync-period=2s"),
             format!("--feature-gates={FEATURE_GATES}"),
@@ -389,13 +421,23 @@ impl Sandbox {
         let log = self.dir.join("logs").join(format!("{name}.log"));
         let p = self.spawner.spawn(name, &program, args, &log)?;
         std::fs::write(self.dir.join(format!("{name}.pid")), p.pid().to_string())?;
-        self.procs.push(p);
+        self.procs().push(p);
         Ok(())
     }
 
-    /// Errors with the log tail of any component that has exited.
+    fn procs(&self) -> MutexGuard<'_, Vec<Proc>> {
+        lock(&self.procs)
+    }
+
+    /// Errors with the log tail of any component that has exited (once the
+    /// sandbox is ready, only etcd and kube-apiserver: the others are
+    /// restarted, see [`SUPERVISED`] and [`Sandbox::restarts`]).
     pub fn check_alive(&mut self) -> Result<()> {
-        for p in &mut self.procs {
+        let supervised = self.supervisor.is_some();
+        for p in self.procs().iter_mut() {
+            if supervised && SUPERVISED.contains(&p.name.as_str()) {
+                continue;
+            }
             if let Some(status) = p.exited() {
                 bail!(
                     "{} exited ({status}); last lines of {}:\n{}",
@@ -424,7 +466,7 @@ impl Sandbox {
             }
             if Instant::now() > deadline {
                 let logs: Vec<String> = self
-                    .procs
+                    .procs()
                     .iter()
                     .map(|p| format!("--- {} ({}):\n{}", p.name, p.log.display(), p.log_tail(15)))
                     .collect();
@@ -615,7 +657,7 @@ impl Sandbox {
 
     /// Process ids by component name.
     pub fn pids(&self) -> Vec<(String, u32)> {
-        self.procs
+        self.procs()
             .iter()
             .map(|p| (p.name.clone(), p.pid()))
             .collect()
@@ -624,8 +666,12 @@ impl Sandbox {
     /// Stops kube-apiserver, waits `down`, and starts it again on the same
     /// port; returns once it is ready again.
     pub async fn restart_apiserver(&mut self, down: Duration) -> Result<()> {
-        if let Some(i) = self.procs.iter().position(|p| p.name == "kube-apiserver") {
-            let mut p = self.procs.remove(i);
+        let old = {
+            let mut procs = self.procs();
+            let i = procs.iter().position(|p| p.name == "kube-apiserver");
+            i.map(|i| procs.remove(i))
+        };
+        if let Some(mut p) = old {
             p.stop(Duration::from_secs(10));
         }
         tokio::time::sleep(down).await;
@@ -634,8 +680,17 @@ impl Sandbox {
         Ok(())
     }
 
+    /// What the supervisor restarted so far, one line per restart.
+    pub fn restarts(&self) -> Vec<String> {
+        lock(&self.restarts).clone()
+    }
+
     /// Stops every component (kwok first, etcd last).
     pub fn stop(&mut self) {
+        if let Some(s) = self.supervisor.take() {
+            s.stop();
+        }
+        let mut procs = lock(&self.procs);
         let order = [
             "kwok",
             "kube-scheduler",
@@ -644,13 +699,13 @@ impl Sandbox {
             "etcd",
         ];
         for name in order {
-            while let Some(i) = self.procs.iter().position(|p| p.name == name) {
-                let mut p = self.procs.remove(i);
+            while let Some(i) = procs.iter().position(|p| p.name == name) {
+                let mut p = procs.remove(i);
                 p.stop(Duration::from_secs(10));
                 let _ = std::fs::remove_file(self.dir.join(format!("{name}.pid")));
             }
         }
-        for mut p in self.procs.drain(..) {
+        for mut p in procs.drain(..) {
             p.stop(Duration::from_secs(5));
         }
     }
@@ -659,6 +714,105 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Restarts the [`SUPERVISED`] components when they exit, after a delay that
+/// doubles (1s up to 30s) while they keep exiting within a minute of their
+/// start, like a kubelet's crash-loop back-off.
+struct Supervisor {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Supervisor {
+    fn start(
+        procs: Arc<Mutex<Vec<Proc>>>,
+        spawner: Arc<Spawner>,
+        restarts: Arc<Mutex<Vec<String>>>,
+        dir: PathBuf,
+    ) -> Supervisor {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sandbox-supervisor".into())
+            .spawn(move || supervise(&procs, &spawner, &restarts, &dir, &flag))
+            .ok();
+        Supervisor { stop, thread }
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn supervise(
+    procs: &Mutex<Vec<Proc>>,
+    spawner: &Spawner,
+    restarts: &Mutex<Vec<String>>,
+    dir: &Path,
+    stop: &AtomicBool,
+) {
+    use std::collections::HashMap;
+    use std::io::Write;
+    // By component: when it was last started, when the supervisor first saw
+    // it exited, and how long to wait before its next restart.
+    let mut started: HashMap<String, Instant> = HashMap::new();
+    let mut exited: HashMap<String, Instant> = HashMap::new();
+    let mut backoff: HashMap<String, Duration> = HashMap::new();
+    let t0 = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut procs = lock(procs);
+        for p in procs.iter_mut() {
+            if !SUPERVISED.contains(&p.name.as_str()) {
+                continue;
+            }
+            let Some(status) = p.exited() else { continue };
+            let now = Instant::now();
+            let at = *exited.entry(p.name.clone()).or_insert(now);
+            let ran = started
+                .get(&p.name)
+                .map_or(Duration::MAX, |s| at.saturating_duration_since(*s));
+            if ran >= Duration::from_secs(60) {
+                backoff.remove(&p.name);
+            }
+            let delay = backoff
+                .get(&p.name)
+                .copied()
+                .unwrap_or(Duration::from_secs(1));
+            if now.duration_since(at) < delay {
+                continue;
+            }
+            let last: String = p.log_tail(1).chars().take(300).collect();
+            let msg = format!(
+                "sandbox: {} exited ({status}) {:.1}s after the sandbox was ready; restarting it as a kubelet would; its last log line: {last}",
+                p.name,
+                at.duration_since(t0).as_secs_f64()
+            );
+            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&p.log) {
+                let _ = writeln!(f, "{msg}");
+            }
+            match spawner.spawn(&p.name, &p.program, p.args.clone(), &p.log) {
+                Ok(new) => {
+                    let _ =
+                        std::fs::write(dir.join(format!("{}.pid", p.name)), new.pid().to_string());
+                    *p = new;
+                    lock(restarts).push(msg);
+                }
+                Err(e) => lock(restarts).push(format!("{msg}: failed: {e:#}")),
+            }
+            exited.remove(&p.name);
+            started.insert(p.name.clone(), Instant::now());
+            backoff.insert(p.name.clone(), (delay * 2).min(Duration::from_secs(30)));
+        }
     }
 }
 

@@ -119,6 +119,7 @@ async fn up(a: &Args) -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut reported = false;
+    let mut restarts = 0;
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -128,6 +129,11 @@ async fn up(a: &Args) -> Result<()> {
                     eprintln!("sandbox: {e:#}");
                     reported = true;
                 }
+                let r = sb.restarts();
+                for line in r.iter().skip(restarts) {
+                    eprintln!("{line}");
+                }
+                restarts = r.len();
             }
         }
     }
