@@ -328,16 +328,18 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
         c(f, &["--image", "nginx=x:1", "--steps", "1,50%"], 2, "--steps \"1,50%\" must end at 100%", steps_hint),
         c(f, &["--image", "nginx"], 2, "--image \"nginx\" must be CONTAINER=IMAGE", image_hint),
         c(f, &["--image", "=x:1"], 2, "--image \"=x:1\" must be CONTAINER=IMAGE", image_hint),
+        c(f, &["--image", "nginx=nginx:1.26 "], 2,
+            "--image \"nginx=nginx:1.26 \" has leading or trailing whitespace; pods with it are rejected", image_hint),
         c(f, &["--image", "nginx=x:1", "--image", "nginx=y:1"], 2,
             "--image names container \"nginx\" twice", image_hint),
         c(f, &["--image", "db=x:1", "--yes"], 2,
             "container \"db\" not found in the pod template (containers: nginx)",
             "name one of those containers: --image CONTAINER=IMAGE"),
         c(f, &["--patch-file", "{dir}/missing.yaml"], 2,
-            "cannot read --patch-file {dir}/missing.yaml: No such file or directory (os error 2)",
+            "cannot read --patch-file {dir}/missing.yaml: …",
             "check the path and that the file is readable"),
         c(f, &["--patch-file", "{dir}/a-directory"], 2,
-            "cannot read --patch-file {dir}/a-directory: Is a directory (os error 21)",
+            "cannot read --patch-file {dir}/a-directory: …",
             "check the path and that the file is readable"),
         c(f, &["--patch-file", "{dir}/bad.yaml"], 2,
             "invalid --patch-file {dir}/bad.yaml: not valid YAML/JSON: …", patch_hint),
@@ -383,7 +385,7 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
             "cannot read kubeconfig {dir}/corrupt.yaml: failed to parse kubeconfig YAML: …",
             "check that the file is a valid kubeconfig: kubectl config view --kubeconfig FILE"),
         case(k, &["status", "--kubeconfig", &dead], 3,
-            "cannot reach the API server at https://127.0.0.1:1/: client error (Connect): tcp connect error: Connection refused (os error 111)",
+            "cannot reach the API server at https://127.0.0.1:1/: …",
             unreachable_hint),
         case(k, &["status", "--kubeconfig", &wrong_ca], 3, "cannot reach the API server at https://127.0.0.1:…",
             "the server's certificate is not trusted by the kubeconfig's certificate-authority; check the kubeconfig's cluster entry"),
@@ -403,7 +405,7 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
             .env("KUBECONFIG", "")
             .env("HOME", "{dir}/empty-home"),
         c(k, &["--image", "nginx=x:1", "--yes", "--kubeconfig", &dead], 3,
-            "cannot reach the API server at https://127.0.0.1:1/: client error (Connect): tcp connect error: Connection refused (os error 111)",
+            "cannot reach the API server at https://127.0.0.1:1/: …",
             unreachable_hint),
         case(k, &["prune-pvcs", "-n", "{ns}", "--yes", "--kubeconfig", &bad_token], 3,
             "the API server rejected the credentials (401 Unauthorized)",
@@ -468,6 +470,27 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
     ]
 }
 
+/// Runs the binary as `common::sts_with` does, and never as if inside a
+/// pod (the in-cluster fallback would answer the no-kubeconfig case).
+fn run(args: &[&str], envs: &[(&str, &str)]) -> common::Run {
+    let out = std::process::Command::new(common::bin())
+        .env("KUBECONFIG", &common::env().kubeconfig)
+        .env_remove("NO_COLOR")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .env("RUST_BACKTRACE", "1")
+        .envs(envs.iter().copied())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 fn line_matches(got: Option<&str>, want: &str) -> bool {
     match want.strip_suffix('…') {
         Some(prefix) => got.is_some_and(|g| g.starts_with(prefix)),
@@ -494,7 +517,7 @@ fn bad_input_catalogue() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let envs: Vec<(&str, String)> = c.env.iter().map(|(k, v)| (*k, subst(v))).collect();
         let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let r = common::sts_with(&args, &envs);
+        let r = run(&args, &envs);
         let lines: Vec<&str> = r.stderr.lines().collect();
         let mut wrong = Vec::new();
         if r.code != c.code {
@@ -636,7 +659,8 @@ fn errors_doc_holds_the_catalogue() {
 
 /// Every message the source builds with a literal appears in docs/errors.md:
 /// the longest fixed run of text between `{…}` placeholders of each
-/// `Failure::usage/cluster/refused(…)` and of each refusal reason.
+/// `Failure::usage/cluster/refused/new(…)`, of each refusal reason and of
+/// each `Err("…")` a parser returns.
 #[test]
 fn every_message_in_the_source_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
@@ -682,20 +706,27 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The first string literal after each message constructor: `Failure::usage(`,
-/// `Failure::cluster(`, `Failure::refused(` (optionally through `format!(`),
-/// and `refuse(` reasons in the planners.
+/// `Failure::cluster(`, `Failure::refused(`, `Failure::new(` (optionally
+/// through `format!(`), `refuse(` reasons in the planners, and the `Err(…)`
+/// strings the parsers return.
 fn message_literals(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for marker in [
         "Failure::usage(",
         "Failure::cluster(",
         "Failure::refused(",
+        "Failure::new(",
         "refuse(",
+        "Err(",
     ] {
         let mut rest = text;
         while let Some(i) = rest.find(marker) {
             rest = &rest[i + marker.len()..];
-            let t = rest.trim_start();
+            let mut t = rest.trim_start();
+            if marker == "Failure::new(" {
+                // Failure::new(Exit::X, message)
+                t = t.split_once(',').map_or("", |(_, m)| m).trim_start();
+            }
             let t = t.strip_prefix("format!(").unwrap_or(t).trim_start();
             if let Some(body) = t.strip_prefix('"') {
                 out.push(read_literal(body));

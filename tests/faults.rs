@@ -402,7 +402,11 @@ async fn killed_scheduler_is_restarted() {
     });
     let restarts = sb.restarts();
     assert!(
-        restarts.len() == 1 && restarts[0].contains("kube-scheduler exited"),
+        restarts
+            .iter()
+            .filter(|r| r.contains("kube-scheduler exited"))
+            .count()
+            == 1,
         "{restarts:?}"
     );
     let (code, out) = kubectl(

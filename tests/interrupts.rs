@@ -72,9 +72,11 @@ fn run_with_sigterm_at(
                         .status()
                         .unwrap();
                     assert!(ok.success());
+                    // kill(1) has returned: the signal is pending, and the
+                    // binary's handler sets its flag before the binary runs
+                    // another instruction of its own, so before it can see
+                    // the .go file.
                     sent = true;
-                    // Let the signal land while the binary is held here.
-                    std::thread::sleep(Duration::from_millis(300));
                 }
             }
             std::fs::write(dir.join(format!("{n}.go")), "").unwrap();

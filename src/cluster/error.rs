@@ -66,6 +66,13 @@ pub fn classify(err: kube::Error, op: &Op<'_>, server: &str) -> Failure {
     }
 }
 
+fn is_write(verb: &str) -> bool {
+    matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    )
+}
+
 fn classify_status(status: &kube::core::Status, op: &Op<'_>, scope: &str) -> Failure {
     match status.code {
         401 => Failure::cluster("the API server rejected the credentials (401 Unauthorized)").hint(
@@ -88,6 +95,9 @@ fn classify_status(status: &kube::core::Status, op: &Op<'_>, scope: &str) -> Fai
             op.verb, op.resource, status.message
         ))
         .hint(match code {
+            429 | 500..=599 if is_write(op.verb) => {
+                "writes are not retried and this one may or may not have been applied: check with kubectl sts status, then re-run"
+            }
             429 => "the API server is overloaded (retried already); try again later",
             500..=599 => {
                 "the API server failed (retried already); check its health with: kubectl get --raw /readyz"
@@ -127,6 +137,33 @@ mod tests {
                 .unwrap_or_default()
                 .contains("kubectl auth can-i patch statefulsets.apps")
         );
+    }
+
+    #[test]
+    fn server_errors_on_writes_do_not_claim_a_retry() {
+        let write = Op {
+            verb: "patch",
+            resource: "statefulsets.apps",
+            namespace: Some("prod"),
+        };
+        let read = Op {
+            verb: "get",
+            ..write.clone()
+        };
+        for code in [429, 503] {
+            let w = classify(api(code, "busy"), &write, "https://x");
+            assert!(
+                w.hint
+                    .unwrap_or_default()
+                    .contains("may or may not have been applied"),
+                "{code}"
+            );
+            let r = classify(api(code, "busy"), &read, "https://x");
+            assert!(
+                r.hint.unwrap_or_default().contains("retried already"),
+                "{code}"
+            );
+        }
     }
 
     #[test]

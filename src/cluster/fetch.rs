@@ -181,7 +181,7 @@ pub(crate) async fn missing(c: &Cluster, kind: &str, plural: &str, name: &str) -
 /// counts as existing.
 pub(crate) async fn namespace_exists(c: &Cluster) -> Result<(), Failure> {
     let api: Api<Namespace> = Api::all(c.client.clone());
-    if let Ok(None) = api.get_opt(&c.namespace).await {
+    if let Ok(None) = read(|| api.get_opt(&c.namespace)).await {
         return Err(
             Failure::cluster(format!("namespace {:?} not found", c.namespace))
                 .hint("list namespaces with: kubectl get namespaces"),

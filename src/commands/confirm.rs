@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 
 /// How to get a "yes".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,19 @@ impl Prompt {
                 .with_prompt(question)
                 .default(false)
                 .interact()
-                .map_err(|e| Failure::refused(format!("no confirmation: {e}"))),
+                .map_err(|e| prompt_failed(e, "no confirmation")),
         }
     }
+}
+
+/// A prompt that could not be answered: Ctrl-C at the prompt (the terminal
+/// is in raw mode, so it arrives as a key, not a signal) is an interruption
+/// before any change (exit 130); anything else a refusal (exit 4).
+pub fn prompt_failed(e: dialoguer::Error, what: &str) -> Failure {
+    let dialoguer::Error::IO(io) = &e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        return Failure::new(Exit::Interrupted, "interrupted at the prompt")
+            .hint("nothing was changed by this answer; re-run to be asked again");
+    }
+    Failure::refused(format!("{what}: {e}"))
 }

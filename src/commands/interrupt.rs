@@ -4,10 +4,14 @@
 //! command finishes the request in flight (each write is atomic), stops at
 //! its next safe point and says where the object stands (exit 130). A
 //! second signal exits at once.
+//!
+//! The signal handler itself sets [`PENDING`] (no task has to run first),
+//! and [`arm`] checks it after arming: a signal either comes before the arm
+//! (and the command exits without writing) or after it (and is a request),
+//! never both or neither.
 
-use std::sync::Once;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once, OnceLock};
 
 use tokio::sync::Notify;
 
@@ -16,7 +20,12 @@ use crate::error::Exit;
 use crate::render::Printer;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
-static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Set synchronously by the signal handler.
+fn pending() -> &'static Arc<AtomicBool> {
+    static P: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    P.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
 
 fn notify() -> &'static Notify {
     static N: OnceLock<Notify> = OnceLock::new();
@@ -28,19 +37,29 @@ fn exit_now(message: &str) -> ! {
     std::process::exit(i32::from(Exit::Interrupted.code()))
 }
 
+const NOTHING_CHANGED: &str = "interrupted; nothing was changed";
+
 /// Starts listening for SIGINT/SIGTERM (once per process; needs a tokio
 /// runtime).
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        #[cfg(unix)]
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            let _ = signal_hook::flag::register(sig, pending().clone());
+        }
         let mut signals = Signals::new();
         tokio::spawn(async move {
+            let mut seen = 0u32;
             loop {
                 signals.next().await;
+                #[cfg(not(unix))]
+                pending().store(true, Ordering::SeqCst);
+                seen += 1;
                 if !ARMED.load(Ordering::SeqCst) {
-                    exit_now("interrupted; nothing was changed");
+                    exit_now(NOTHING_CHANGED);
                 }
-                if REQUESTED.swap(true, Ordering::SeqCst) {
+                if seen > 1 {
                     exit_now(
                         "interrupted again: exiting at once; check the object with: kubectl sts status",
                     );
@@ -52,29 +71,35 @@ pub fn install() {
 }
 
 /// Called right before the first write: from now on a signal is a request
-/// to stop at the next safe point.
+/// to stop at the next safe point. A signal that came before ends the
+/// process here, before anything is sent.
 pub fn arm() {
     install();
     ARMED.store(true, Ordering::SeqCst);
+    if pending().load(Ordering::SeqCst) {
+        exit_now(NOTHING_CHANGED);
+    }
 }
 
-/// Whether SIGINT or SIGTERM has arrived since [`arm`].
+/// Whether SIGINT or SIGTERM has arrived (once armed: a stop request).
 pub fn requested() -> bool {
-    REQUESTED.load(Ordering::SeqCst)
+    pending().load(Ordering::SeqCst)
 }
 
 /// Resolves once SIGINT or SIGTERM has arrived (at once if it already has).
 pub async fn wait() {
-    // Created before the check: notify_waiters() reaches it from here on.
-    let notified = notify().notified();
-    if requested() {
-        return;
+    loop {
+        // Created before the check: notify_waiters() reaches it from here on.
+        let notified = notify().notified();
+        if requested() {
+            return;
+        }
+        notified.await;
     }
-    notified.await;
 }
 
-/// SIGINT and SIGTERM, each registered once so that none is missed between
-/// two waits.
+/// SIGINT and SIGTERM as a stream, each registered once so that none is
+/// missed between two waits.
 struct Signals {
     #[cfg(unix)]
     int: Option<tokio::signal::unix::Signal>,

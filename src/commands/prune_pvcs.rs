@@ -9,7 +9,7 @@ use k8s_openapi::jiff::Timestamp;
 use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::prune::{self as cp, Deleted};
 use crate::cluster::{self, Cluster, access};
-use crate::commands::confirm::Prompt;
+use crate::commands::confirm::{Prompt, prompt_failed};
 use crate::commands::fault::fault;
 use crate::commands::interrupt;
 use crate::error::{Exit, Failure, Outcome};
@@ -85,6 +85,9 @@ pub fn parse_age(s: &str) -> Result<i64, Failure> {
                 .hint("use a duration such as 30m, 12h or 7d")
         })
 }
+
+/// The reason of the claims a signal left untouched.
+const NOT_ATTEMPTED: &str = "not deleted: interrupted";
 
 /// Runs `prune-pvcs`.
 pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome {
@@ -208,7 +211,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     interrupt::arm();
     for e in &chosen {
         let d = if interrupt::requested() {
-            self::done(e, Fate::Skipped, "not deleted: interrupted")
+            self::done(e, Fate::Skipped, NOT_ATTEMPTED)
         } else {
             delete_one(&c, e, &opts, server_dry).await
         };
@@ -221,9 +224,10 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         printer.out(&render::prune::summary_text(&done, &printer.style));
     }
     let bad = done.iter().any(Done::is_bad);
+    let cut_short = done.iter().any(|d| d.reason == NOT_ATTEMPTED);
     doc.results = Some(done);
     emit(&doc);
-    if interrupt::requested() {
+    if cut_short {
         printer.note("interrupted: the claims listed as deleted are gone, the others are untouched; re-run to re-plan");
         return Ok(Exit::Interrupted);
     }
@@ -250,7 +254,7 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
                 .items(&items)
                 .default(2)
                 .interact()
-                .map_err(|e| Failure::refused(format!("no confirmation: {e}")))?;
+                .map_err(|e| prompt_failed(e, "no confirmation"))?;
             match pick {
                 0 => Ok(planned.to_vec()),
                 1 => {
@@ -274,7 +278,7 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
                         .with_prompt("Space to select, Enter to delete the selected claims")
                         .items(&labels)
                         .interact()
-                        .map_err(|e| Failure::refused(format!("no confirmation: {e}")))?;
+                        .map_err(|e| prompt_failed(e, "no confirmation"))?;
                     Ok(idx
                         .into_iter()
                         .filter_map(|i| planned.get(i).cloned())

@@ -165,6 +165,13 @@ pub fn parse_images(items: &[String]) -> Result<Vec<(String, String)>, String> {
         if c.trim().is_empty() || i.trim().is_empty() {
             return Err(format!("--image {it:?} must be CONTAINER=IMAGE"));
         }
+        // The API server accepts it in the template but rejects every pod
+        // created from it, so the canary would only time out.
+        if i.trim() != i || c.trim() != c {
+            return Err(format!(
+                "--image {it:?} has leading or trailing whitespace; pods with it are rejected"
+            ));
+        }
         if out.iter().any(|(n, _)| n == c) {
             return Err(format!("--image names container {c:?} twice"));
         }

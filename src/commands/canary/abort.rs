@@ -134,12 +134,13 @@ pub(super) async fn abort(
             AbortVerdict::WaitObserved | AbortVerdict::Waiting { .. } => {}
         }
         tokio::select! {
+            biased;
+            _ = signal() => return Ok(abort_interrupted(ctx, &state)),
             _ = w.changed() => {}
             _ = tokio::time::sleep_until(deadline.into()) => {
                 return Err(Failure::new(Exit::Bad, format!("abort timed out after {}: not every pod is back on {} and Ready", secs(ctx.timeout), state.from))
                     .hint(format!("re-run to keep going: kubectl sts canary {} --abort", ctx.name)).into());
             }
-            _ = signal() => return Ok(abort_interrupted(ctx, &state)),
         }
     }
     drop(w);

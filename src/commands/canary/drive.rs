@@ -3,6 +3,7 @@
 
 use super::abort::clear_state;
 use super::*;
+use crate::commands::confirm::prompt_failed;
 
 pub(super) enum Wait {
     Complete(Instant),
@@ -23,9 +24,11 @@ pub(super) async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bo
         match wait_observed(ctx, &mut w).await? {
             Some(to) => {
                 if to == state.from {
-                    return Err(Failure::usage(format!(
-                        "the change does not alter the pod template (still {to})"
-                    ))
+                    // The start patch is applied: a bad outcome, not a usage error.
+                    return Err(Failure::new(
+                        Exit::Bad,
+                        format!("the change does not alter the pod template (still {to})"),
+                    )
                     .hint(format!(
                         "abort it to restore the partition: kubectl sts canary {} --abort",
                         ctx.name
@@ -104,6 +107,13 @@ pub(super) async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bo
                         return abort(ctx, sts, state, None, "aborted by the user between steps")
                             .await;
                     }
+                    Decision::Interrupted => {
+                        let at = format!(
+                            "step {i}/{} complete at partition {current}; no next step was sent",
+                            state.counts.len()
+                        );
+                        return Ok(interrupted(ctx, &at, false));
+                    }
                     Decision::Pause => {
                         ctx.rep.event("paused", json!({"reason": "waiting for a decision", "completed": i, "of": state.counts.len()}), &format!("paused after step {i}/{}: waiting for a decision", state.counts.len()));
                         return Ok(paused(ctx, "waiting for a decision"));
@@ -181,6 +191,15 @@ pub(super) async fn drive(ctx: &mut Ctx<'_>, mut state: CanaryState, promote: bo
                 }
                 i += 1;
             }
+            Wait::Gate(msg) if interrupt::requested() => {
+                // Asked to stop: no roll-back starts now; report where it stands.
+                let at = format!(
+                    "step {}/{} at partition {want}, health gate failing ({msg})",
+                    i + 1,
+                    state.counts.len()
+                );
+                return Ok(interrupted(ctx, &at, false));
+            }
             Wait::Gate(msg) => {
                 ctx.rep.event(
                     "gate-failed",
@@ -230,6 +249,8 @@ pub(super) enum Decision {
     Continue,
     Abort,
     Pause,
+    /// Ctrl-C at the prompt.
+    Interrupted,
 }
 
 pub(super) fn decide(ctx: &Ctx<'_>, i: usize, state: &CanaryState) -> Result<Decision, Failure> {
@@ -245,8 +266,17 @@ pub(super) fn decide(ctx: &Ctx<'_>, i: usize, state: &CanaryState) -> Result<Dec
         .with_prompt(format!("step {}/{} complete", i, state.counts.len()))
         .items(&items)
         .default(0)
-        .interact()
-        .map_err(|e| Failure::refused(format!("no decision: {e}")))?;
+        .interact();
+    let pick = match pick {
+        Ok(p) => p,
+        Err(e) => {
+            let f = prompt_failed(e, "no decision");
+            if f.exit == Exit::Interrupted {
+                return Ok(Decision::Interrupted);
+            }
+            return Err(f);
+        }
+    };
     Ok(match pick {
         0 => Decision::Continue,
         1 => Decision::Abort,
@@ -270,11 +300,12 @@ pub(super) async fn wait_observed(ctx: &Ctx<'_>, w: &mut Watch) -> Result<Option
             }
         }
         tokio::select! {
+            biased;
+            _ = signal() => return Ok(None),
             _ = w.changed() => {}
             _ = tokio::time::sleep_until(deadline.into()) => {
                 return Err(Failure::new(Exit::Bad, "timed out waiting for the controller to observe the change"));
             }
-            _ = signal() => return Ok(None),
         }
     }
 }
@@ -294,6 +325,9 @@ pub(super) async fn wait_step(
     let mut seen_ready: HashSet<String> = HashSet::new();
     let progress = Progress::new(ctx.tty && !ctx.rep.json);
     loop {
+        if interrupt::requested() {
+            return Ok(Wait::Interrupted);
+        }
         let (sts, pods) = w.snapshot();
         let Some(sts) = sts else {
             return Err(Failure::cluster(format!(
@@ -393,9 +427,10 @@ pub(super) async fn wait_step(
             None => deadline,
         };
         tokio::select! {
+            biased;
+            _ = signal() => return Ok(Wait::Interrupted),
             _ = w.changed() => {}
             _ = tokio::time::sleep_until(wake.into()) => {}
-            _ = signal() => return Ok(Wait::Interrupted),
         }
     }
 }

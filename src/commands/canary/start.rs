@@ -35,7 +35,9 @@ pub(super) async fn start(
         Some(DryRun::Client) => args.patch_file.is_none() && plan::images_unchanged(&sts, images),
         _ => {
             let probe = plan::template_probe(&rv, &template_patch);
-            let after = api::patch_sts(&ctx.c, &ctx.name, &probe, true).await?;
+            let after = api::patch_sts(&ctx.c, &ctx.name, &probe, true)
+                .await
+                .map_err(invalid_change)?;
             after.spec.map(|s| s.template) == sts.spec.as_ref().map(|s| s.template.clone())
         }
     };
@@ -113,7 +115,9 @@ pub(super) async fn start(
             return Ok(None);
         }
         Some(DryRun::Server) => {
-            api::patch_sts(&ctx.c, &ctx.name, &patch, true).await?;
+            api::patch_sts(&ctx.c, &ctx.name, &patch, true)
+                .await
+                .map_err(invalid_change)?;
             ctx.rep.text(
                 "server dry run: the API server accepted the start patch; nothing was changed",
             );
@@ -233,4 +237,20 @@ pub(super) async fn adopt(
         "adopted",
     );
     Ok(Some(state))
+}
+
+/// The API server's 400/422 on the change itself (e.g. an image it
+/// rejects) is a value that does not fit the object: exit 2.
+fn invalid_change(f: Failure) -> Failure {
+    match f.status {
+        Some(400 | 422) => {
+            let why = f
+                .message
+                .split_once("): ")
+                .map_or(f.message.as_str(), |(_, w)| w);
+            Failure::usage(format!("the API server rejects the change: {why}"))
+                .hint("fix the --image or --patch-file value; nothing was changed")
+        }
+        _ => f,
+    }
 }

@@ -119,6 +119,8 @@ fn durations() {
 fn images_need_equals_and_existing_container() {
     assert!(parse_images(&["nginx".into()]).is_err());
     assert!(parse_images(&["=x".into()]).is_err());
+    assert!(parse_images(&["nginx=nginx:1.26 ".into()]).is_err());
+    assert!(parse_images(&[" nginx=nginx:1.26".into()]).is_err());
     let imgs = parse_images(&["nginx=nginx:1.26".into(), "init=busybox:2".into()]).unwrap();
     let s = sts(3, 0, 0, "web-a");
     let p = image_template_patch(&s, &imgs).unwrap();
