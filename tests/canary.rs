@@ -1018,3 +1018,60 @@ fn status_shows_a_paused_canary() {
         .json();
     assert!(j.get("canary").is_none(), "{j}");
 }
+
+/// Pods the admission chain rejects never appear: the controller's repeated
+/// FailedCreate fails the gate at once (no wait for --timeout), and the
+/// canary rolls back. A LimitRange caps container CPU at 1; the change asks
+/// for 2.
+#[test]
+fn rejected_pods_fail_the_gate_at_once_and_roll_back() {
+    let (ns, s) = setup("canary-failedcreate", &[]);
+    let from = update_rev(&s);
+    ns.apply(
+        "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: cpu-max\nspec:\n  limits:\n  - type: Container\n    max:\n      cpu: \"1\"\n",
+    );
+    let dir = std::env::temp_dir().join(format!("kubectl-sts-fc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let patch = dir.join("cpu.json");
+    std::fs::write(
+        &patch,
+        r#"{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"cpu":"2"}}}]}}"#,
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--patch-file",
+        patch.to_str().unwrap(),
+        "--auto",
+        "--soak",
+        "1s",
+        "--timeout",
+        "10m",
+    ]);
+    r.expect_code(1);
+    assert!(
+        t0.elapsed() < Duration::from_secs(120),
+        "the gate waited for the timeout: {:?}",
+        t0.elapsed()
+    );
+    assert!(
+        r.stdout.contains(
+            "health gate failed: the controller cannot create the new revision's pods: Create Pod web-2 in StatefulSet web failed error: pods \"web-2\" is forbidden: maximum cpu usage per Container is 1, but limit is 2"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("aborted:"), "{}", r.stdout);
+    let s = ns.wait_sts_settled("web", T);
+    no_state(&s);
+    assert_eq!(update_rev(&s), from);
+    assert!(
+        s["spec"]["template"]["spec"]["containers"][0]["resources"]
+            .as_object()
+            .is_none_or(|m| m.is_empty())
+    );
+    assert!(all_ready_on(&ns, &[0, 1, 2], &from));
+    let _ = std::fs::remove_dir_all(&dir);
+}

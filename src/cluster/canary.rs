@@ -202,6 +202,7 @@ pub async fn record_event(
 pub struct Watch {
     sts: Store<StatefulSet>,
     pods: Store<Pod>,
+    failed_creates: Store<Event>,
     ticks: mpsc::Receiver<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -232,6 +233,27 @@ impl Watch {
             pod_writer,
             watcher(pod_api, watcher::Config::default().labels(&sel)).default_backoff(),
         );
+        // The controller's FailedCreate events on this StatefulSet: pods it
+        // cannot create (admission, quota, validation) never show up as pods.
+        let event_api: Api<Event> = Api::namespaced(c.client.clone(), &c.namespace);
+        let (event_store, event_writer) = reflector::store();
+        let e_stream = reflector::reflector(
+            event_writer,
+            watcher(
+                event_api,
+                watcher::Config::default().fields(&format!(
+                    "involvedObject.kind=StatefulSet,involvedObject.name={name},reason=FailedCreate"
+                )),
+            )
+            .default_backoff(),
+        );
+        let t2 = tx.clone();
+        let e = tokio::spawn(async move {
+            let mut s = std::pin::pin!(e_stream);
+            while s.next().await.is_some() {
+                let _ = t2.try_send(());
+            }
+        });
         let t1 = tx.clone();
         let a = tokio::spawn(async move {
             let mut s = std::pin::pin!(s_stream);
@@ -248,8 +270,9 @@ impl Watch {
         Watch {
             sts: sts_store,
             pods: pod_store,
+            failed_creates: event_store,
             ticks: rx,
-            tasks: vec![a, b],
+            tasks: vec![a, b, e],
         }
     }
 
@@ -266,6 +289,15 @@ impl Watch {
         }
         // Coalesce a burst of events into one evaluation.
         while self.ticks.try_recv().is_ok() {}
+    }
+
+    /// The FailedCreate events on the StatefulSet seen so far.
+    pub fn failed_creates(&self) -> Vec<Event> {
+        self.failed_creates
+            .state()
+            .iter()
+            .map(|e| Event::clone(e))
+            .collect()
     }
 
     /// The current StatefulSet and pods.

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::analysis::pod;
+use crate::analysis::statefulset::checks::event_time;
 
 /// The annotation on the StatefulSet's metadata holding the canary state.
 pub const STATE_ANNOTATION: &str = "kubectl-sts.io/canary";
@@ -123,6 +124,30 @@ pub fn resolve_steps(specs: &[StepSpec], e: i32) -> Result<Vec<i32>, String> {
 /// The partition for `n` updated pods: `max(f, R − n)`.
 pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
     floor.max(replicas - n)
+}
+
+/// The message of the controller's FailedCreate on StatefulSet `name` when
+/// it repeats (3 times or more) and was last seen at or after `since` (epoch
+/// seconds): admission, quota or validation rejects the pods of the new
+/// revision, so waiting for them would only end in the timeout.
+pub fn failed_create(events: &[Event], name: &str, since: i64) -> Option<String> {
+    events
+        .iter()
+        .filter(|e| {
+            e.reason.as_deref() == Some("FailedCreate")
+                && e.involved_object.kind.as_deref() == Some("StatefulSet")
+                && e.involved_object.name.as_deref() == Some(name)
+        })
+        .filter(|e| {
+            let repeats = e
+                .series
+                .as_ref()
+                .and_then(|s| s.count)
+                .map_or(e.count.unwrap_or(1), |c| c + 1);
+            repeats >= 3 && event_time(e) >= since
+        })
+        .max_by_key(|e| event_time(e))
+        .map(|e| e.message.clone().unwrap_or_default())
 }
 
 /// Whether every `--image` set names a container that already runs that image.

@@ -327,7 +327,8 @@ pub fn latest_event<'a>(
         .max_by_key(|e| event_time(e))
 }
 
-fn event_time(e: &Event) -> i64 {
+/// When an event last happened, in seconds since the epoch (0: unknown).
+pub(crate) fn event_time(e: &Event) -> i64 {
     e.last_timestamp
         .as_ref()
         .map(|t| t.0.as_second())

@@ -319,6 +319,8 @@ pub(super) async fn wait_step(
     min_gen: i64,
 ) -> Result<Wait, Failure> {
     let deadline = Instant::now() + ctx.timeout;
+    // Event times have whole seconds.
+    let step_since = Timestamp::now().as_second() - 1;
     let mut soak_since: Option<Instant> = None;
     let mut baseline: HashMap<String, i32> = HashMap::new();
     let mut seen_updated: HashSet<String> = HashSet::new();
@@ -407,6 +409,13 @@ pub(super) async fn wait_step(
                     "waiting: {updated}/{want} pod(s) updated, {ready} Ready"
                 ));
                 soak_since = None;
+                if updated < want
+                    && let Some(m) = plan::failed_create(&w.failed_creates(), &ctx.name, step_since)
+                {
+                    return Ok(Wait::Gate(format!(
+                        "the controller cannot create the new revision's pods: {m}"
+                    )));
+                }
                 if now >= deadline {
                     if updated > ready {
                         return Ok(Wait::Gate(format!(

@@ -439,3 +439,50 @@ fn adoption_finds_the_single_held_revision() {
             .contains("no change is held")
     );
 }
+
+#[test]
+fn failed_create_needs_repeats_since_the_step_and_this_statefulset() {
+    let ev = |name: &str, reason: &str, count: i32, last: &str| -> Event {
+        serde_json::from_value(json!({
+            "metadata": {"name": "e"},
+            "involvedObject": {"kind": "StatefulSet", "name": name},
+            "reason": reason, "count": count, "lastTimestamp": last,
+            "message": format!("{name} {count}")
+        }))
+        .unwrap()
+    };
+    let since = "2026-11-21T10:00:00Z"
+        .parse::<Timestamp>()
+        .unwrap()
+        .as_second();
+    let late = "2026-11-21T10:00:05Z";
+    let early = "2026-11-21T09:59:00Z";
+    assert_eq!(
+        failed_create(&[ev("web", "FailedCreate", 3, late)], "web", since).as_deref(),
+        Some("web 3")
+    );
+    // Once or twice may be a transient quota race.
+    assert_eq!(
+        failed_create(&[ev("web", "FailedCreate", 2, late)], "web", since),
+        None
+    );
+    // Before the step, another set, another reason: not this step's failure.
+    assert_eq!(
+        failed_create(&[ev("web", "FailedCreate", 9, early)], "web", since),
+        None
+    );
+    assert_eq!(
+        failed_create(&[ev("db", "FailedCreate", 9, late)], "web", since),
+        None
+    );
+    assert_eq!(
+        failed_create(&[ev("web", "SuccessfulCreate", 9, late)], "web", since),
+        None
+    );
+    // The latest one wins.
+    let two = [
+        ev("web", "FailedCreate", 3, late),
+        ev("web", "FailedCreate", 4, "2026-11-21T10:00:09Z"),
+    ];
+    assert_eq!(failed_create(&two, "web", since).as_deref(), Some("web 4"));
+}
