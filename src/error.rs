@@ -106,6 +106,18 @@ impl Failure {
         self.status == Some(409)
     }
 
+    /// The API server's own words in a failure built from its answer
+    /// ("the API server refused to … (CODE): REASON"), else the message.
+    pub fn server_reason(&self) -> &str {
+        match self.status {
+            Some(_) => self
+                .message
+                .split_once("): ")
+                .map_or(self.message.as_str(), |(_, w)| w),
+            None => &self.message,
+        }
+    }
+
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure::new(Exit::Usage, message)
     }

@@ -50,11 +50,7 @@ async fn hpas(
 fn bad_selector(f: Failure, selector: Option<&str>) -> Failure {
     match selector {
         Some(sel) if f.status == Some(400) => {
-            let why = f
-                .message
-                .split_once("(400): ")
-                .map_or(f.message.as_str(), |(_, w)| w);
-            Failure::usage(format!("invalid --selector {sel:?}: {why}"))
+            Failure::usage(format!("invalid --selector {sel:?}: {}", f.server_reason()))
                 .hint("e.g. -l app=web, -l 'app=web,tier!=cache' or -l 'tier in (db,cache)'")
         }
         _ => f,

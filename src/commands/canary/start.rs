@@ -243,14 +243,11 @@ pub(super) async fn adopt(
 /// rejects) is a value that does not fit the object: exit 2.
 fn invalid_change(f: Failure) -> Failure {
     match f.status {
-        Some(400 | 422) => {
-            let why = f
-                .message
-                .split_once("): ")
-                .map_or(f.message.as_str(), |(_, w)| w);
-            Failure::usage(format!("the API server rejects the change: {why}"))
-                .hint("fix the --image or --patch-file value; nothing was changed")
-        }
+        Some(400 | 422) => Failure::usage(format!(
+            "the API server rejects the change: {}",
+            f.server_reason()
+        ))
+        .hint("fix the --image or --patch-file value; nothing was changed"),
         _ => f,
     }
 }
