@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::health::Health;
+
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,6 +37,8 @@ pub struct Finding {
     /// What to do about it (a command or a change), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// What it does to its object's health (see [`crate::analysis::health`]).
+    pub health: Health,
 }
 
 impl Finding {
@@ -50,7 +54,18 @@ impl Finding {
             object: object.into(),
             message: message.into(),
             fix: None,
+            health: match severity {
+                Severity::Error => Health::Degraded,
+                Severity::Warning | Severity::Info => Health::Healthy,
+            },
         }
+    }
+
+    /// Sets what the finding does to its object's health (the default is
+    /// Degraded for errors, Healthy otherwise).
+    pub fn health(mut self, health: Health) -> Finding {
+        self.health = health;
+        self
     }
 
     pub fn fix(mut self, fix: impl Into<String>) -> Finding {

@@ -16,115 +16,10 @@ use serde_json::{Value, json};
 use crate::analysis::pod;
 use crate::analysis::statefulset::checks::event_time;
 
-/// The annotation on the StatefulSet's metadata holding the canary state.
-pub const STATE_ANNOTATION: &str = "kubectl-sts.io/canary";
-/// kubectl's change-cause annotation.
-pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
-/// Default `--steps`: one pod, then half, then all.
-pub const DEFAULT_STEPS: &str = "1,50%,100%";
-
-/// One `--steps` entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepSpec {
-    /// A number of pods.
-    Count(u32),
-    /// A percentage of the pods above the floor (rounded up).
-    Percent(u32),
-}
-
-impl std::fmt::Display for StepSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StepSpec::Count(n) => write!(f, "{n}"),
-            StepSpec::Percent(p) => write!(f, "{p}%"),
-        }
-    }
-}
-
-/// Parses `--steps` ("1,25%,100%"): counts or percentages, increasing,
-/// ending at 100%.
-pub fn parse_steps(s: &str) -> Result<Vec<StepSpec>, String> {
-    let mut out = Vec::new();
-    for raw in s.split(',') {
-        let t = raw.trim();
-        if t.is_empty() {
-            return Err(format!("empty entry in --steps {s:?}"));
-        }
-        let spec = if let Some(p) = t.strip_suffix('%') {
-            let v: u32 = p
-                .parse()
-                .map_err(|_| format!("invalid percentage {t:?} in --steps"))?;
-            if v == 0 || v > 100 {
-                return Err(format!(
-                    "percentage {t:?} in --steps must be between 1% and 100%"
-                ));
-            }
-            StepSpec::Percent(v)
-        } else {
-            let v: u32 = t.parse().map_err(|_| {
-                format!("invalid step {t:?} in --steps (use a pod count or a percentage)")
-            })?;
-            if v == 0 {
-                return Err("a step of 0 pods does nothing".to_string());
-            }
-            StepSpec::Count(v)
-        };
-        out.push(spec);
-    }
-    // Same-kind entries must increase (mixed kinds are checked once resolved).
-    let mut last_c = 0;
-    let mut last_p = 0;
-    for st in &out {
-        match *st {
-            StepSpec::Count(n) => {
-                if n <= last_c {
-                    return Err(format!("--steps must increase: {n} after {last_c}"));
-                }
-                last_c = n;
-            }
-            StepSpec::Percent(p) => {
-                if p <= last_p {
-                    return Err(format!("--steps must increase: {p}% after {last_p}%"));
-                }
-                last_p = p;
-            }
-        }
-    }
-    if out.last() != Some(&StepSpec::Percent(100)) {
-        return Err(format!("--steps {s:?} must end at 100%"));
-    }
-    Ok(out)
-}
-
-/// Resolves the steps against `e` pods above the floor: rounded up, capped at
-/// `e`, equal counts merged. Errors when a resolved count decreases.
-pub fn resolve_steps(specs: &[StepSpec], e: i32) -> Result<Vec<i32>, String> {
-    let mut out: Vec<i32> = Vec::new();
-    for s in specs {
-        let n = match *s {
-            StepSpec::Count(c) => i64::from(c),
-            StepSpec::Percent(p) => (i64::from(e) * i64::from(p) + 99) / 100,
-        };
-        let n = n.min(i64::from(e)).max(1) as i32;
-        if let Some(&last) = out.last() {
-            if n < last {
-                return Err(format!(
-                    "--steps decrease once resolved against {e} pods ({s} is {n} pods, after {last})"
-                ));
-            }
-            if n == last {
-                continue;
-            }
-        }
-        out.push(n);
-    }
-    Ok(out)
-}
-
-/// The partition for `n` updated pods: `max(f, R − n)`.
-pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
-    floor.max(replicas - n)
-}
+pub use crate::analysis::canary::{
+    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION, StepSpec,
+    parse_steps, partition, partition_for, progress, resolve_steps,
+};
 
 /// The message of the controller's FailedCreate on StatefulSet `name` when
 /// it repeats (3 times or more) and was last seen at or after `since` (epoch
@@ -263,106 +158,6 @@ pub fn parse_template_patch(text: &str) -> Result<Value, String> {
         }
     }
     Ok(v)
-}
-
-/// The canary's state, stored as JSON in [`STATE_ANNOTATION`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CanaryState {
-    /// The revision the canary started from (ControllerRevision name).
-    pub from: String,
-    /// The canary's revision (empty until the controller has observed the change).
-    pub to: String,
-    /// The user's partition before the canary.
-    pub floor: i32,
-    /// `spec.replicas` the steps were resolved against.
-    pub replicas: i32,
-    /// `--steps` as given.
-    pub steps: Vec<StepSpec>,
-    /// Steps resolved to pod counts above the floor.
-    pub counts: Vec<i32>,
-    /// Number of steps completed (0 = none).
-    pub completed: usize,
-    /// `running` or `aborting`.
-    pub phase: String,
-    /// The `from` ControllerRevision's data (a template-replacing patch).
-    pub from_data: Value,
-    /// When the canary started (RFC 3339).
-    pub started: String,
-}
-
-impl CanaryState {
-    /// The state on `sts`, if any (an unreadable annotation is an error).
-    pub fn read(sts: &StatefulSet) -> Option<Result<CanaryState, String>> {
-        let raw = sts.metadata.annotations.as_ref()?.get(STATE_ANNOTATION)?;
-        Some(
-            serde_json::from_str(raw)
-                .map_err(|e| format!("the {STATE_ANNOTATION} annotation is not readable: {e}")),
-        )
-    }
-
-    /// Pods above the floor.
-    pub fn extent(&self) -> i32 {
-        self.replicas - self.floor
-    }
-
-    /// Partition for step index `i` (0-based).
-    pub fn partition_of(&self, i: usize) -> i32 {
-        let n = self.counts.get(i).copied().unwrap_or(self.extent());
-        partition_for(n, self.replicas, self.floor)
-    }
-
-    /// Re-plans against a new replica count, keeping completed steps.
-    pub fn replan(&mut self, replicas: i32) -> Result<(), String> {
-        self.replicas = replicas;
-        self.counts = resolve_steps(&self.steps, self.extent())?;
-        self.completed = self.completed.min(self.counts.len());
-        Ok(())
-    }
-}
-
-/// What the status view shows about a canary in progress.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CanaryProgress {
-    pub from: String,
-    pub to: String,
-    pub floor: i32,
-    pub replicas: i32,
-    pub steps: Vec<String>,
-    pub counts: Vec<i32>,
-    pub completed: usize,
-    pub phase: String,
-    pub partition: Option<i32>,
-    pub started: String,
-}
-
-/// The canary in progress on `sts`, if any.
-pub fn progress(sts: &StatefulSet) -> Option<CanaryProgress> {
-    let st = CanaryState::read(sts)?.ok()?;
-    Some(CanaryProgress {
-        from: st.from.clone(),
-        to: st.to.clone(),
-        floor: st.floor,
-        replicas: st.replicas,
-        steps: st.steps.iter().map(|s| s.to_string()).collect(),
-        counts: st.counts.clone(),
-        completed: st.completed,
-        phase: st.phase.clone(),
-        partition: partition(sts),
-        started: st.started.clone(),
-    })
-}
-
-/// `spec.updateStrategy.rollingUpdate.partition`, when set.
-pub fn partition(sts: &StatefulSet) -> Option<i32> {
-    sts.spec
-        .as_ref()?
-        .update_strategy
-        .as_ref()?
-        .rolling_update
-        .as_ref()?
-        .partition
 }
 
 /// `spec.replicas` (default 1).
@@ -691,7 +486,7 @@ pub fn abort_patch(resource_version: &str, state: &CanaryState, cause: &str) -> 
         p = json!({});
     }
     let mut st = state.clone();
-    st.phase = "aborting".into();
+    st.phase = CanaryPhase::Aborting;
     let extra = json!({
         "metadata": {
             "resourceVersion": resource_version,

@@ -192,7 +192,7 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
             && above
                 .iter()
                 .all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
-        let state = if c.phase == "aborting" {
+        let state = if c.phase == crate::analysis::canary::CanaryPhase::Aborting {
             st.red("aborting")
         } else if settled && step == total && part == c.floor {
             st.green("complete")

@@ -42,6 +42,9 @@ pub struct DsReport {
     pub nodes: Vec<NodeRow>,
     /// Sentences that add up to the counters.
     pub summary: Vec<String>,
+    /// The health verdict, derived from every finding (before `--node` or
+    /// `--only-problems` filter the rows).
+    pub verdict: crate::analysis::health::Verdict,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
 }
@@ -699,6 +702,7 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         rows.retain(|r| r.problem);
         findings.retain(|f| f.severity > Severity::Info);
     }
+    let counts_desired = counts.desired;
     DsReport {
         api_version: "kubectl-sts/v1",
         kind: "DaemonSetStatus",
@@ -709,6 +713,7 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         nodes_checked: snap.nodes.is_some(),
         nodes: rows,
         summary,
+        verdict: crate::analysis::health::verdict(&findings, counts_desired == 0),
         findings,
         notes,
     }

@@ -115,12 +115,14 @@ pub struct StsReport {
     /// Claims whose name has this set's shape but no current template
     /// (template removed or renamed).
     pub stray_claims: Vec<ClaimView>,
+    /// The health verdict, derived from `findings`.
+    pub verdict: crate::analysis::health::Verdict,
     pub findings: Vec<Finding>,
     /// What could not be checked.
     pub notes: Vec<String>,
     /// A `kubectl sts canary` in progress (its state annotation), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub canary: Option<crate::ops::canary::CanaryProgress>,
+    pub canary: Option<crate::analysis::canary::CanaryProgress>,
 }
 
 /// Options that change the view but not the facts.
@@ -392,12 +394,14 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         ordinals,
         out_of_range,
         stray_claims,
+        verdict: Default::default(),
         findings: Vec::new(),
         notes: s.notes.clone(),
-        canary: crate::ops::canary::progress(sts),
+        canary: crate::analysis::canary::progress(sts),
     };
     let mut findings = checks::run_all(s, &report, now);
     finding::sort(&mut findings);
+    report.verdict = crate::analysis::health::verdict(&findings, report.header.replicas == 0);
     report.findings = findings;
     report
 }

@@ -37,7 +37,7 @@ pub(super) async fn abort(
         }
         None => {}
     }
-    if state.phase != "aborting"
+    if state.phase != plan::CanaryPhase::Aborting
         && why.starts_with("aborted by the user")
         && !ctx.prompt.confirm(&format!(
             "abort the canary of statefulset {} and roll back to {}?",

@@ -249,7 +249,7 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 ))
                 .into());
             }
-            if st.phase == "aborting" {
+            if st.phase == plan::CanaryPhase::Aborting {
                 ctx.rep.text("an abort was interrupted; finishing it");
                 return abort(&mut ctx, sts, st, args.dry_run.dry_run, "abort resumed").await;
             }

@@ -71,7 +71,7 @@ pub(super) async fn start(
         steps: specs.to_vec(),
         counts: counts.clone(),
         completed: 0,
-        phase: "running".into(),
+        phase: plan::CanaryPhase::Running,
         from_data,
         started: Timestamp::now().to_string(),
     };
@@ -186,7 +186,7 @@ pub(super) async fn adopt(
         steps: specs.to_vec(),
         counts,
         completed: 0,
-        phase: "running".into(),
+        phase: plan::CanaryPhase::Running,
         from_data: rev.data.map(|d| d.0).unwrap_or(Value::Null),
         started: Timestamp::now().to_string(),
     };

@@ -38,7 +38,7 @@ fn state(floor: i32, replicas: i32) -> CanaryState {
         counts: resolve_steps(&steps, replicas - floor).unwrap(),
         steps,
         completed: 0,
-        phase: "running".into(),
+        phase: CanaryPhase::Running,
         from_data: json!({"spec": {"template": {"$patch": "replace", "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}}}),
         started: "2026-01-01T00:00:00Z".into(),
     }
@@ -354,7 +354,7 @@ fn abort_patch_replaces_template_and_restores_floor() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(saved.phase, "aborting");
+    assert_eq!(saved.phase, CanaryPhase::Aborting);
 }
 
 #[test]
