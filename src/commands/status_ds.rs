@@ -50,6 +50,7 @@ pub(crate) fn ds_view(
 /// Runs `status ds/NAME`; with `--watch`, one LIST + WATCH per kind.
 pub async fn run(
     c: &Cluster,
+    g: &crate::cli::GlobalArgs,
     name: &str,
     args: &StatusArgs,
     printer: &Printer,
@@ -59,6 +60,7 @@ pub async fn run(
         let nodes = can_list_nodes(c).await?;
         return super::status::watch(
             c,
+            g,
             WatchTarget::Ds(name.to_string(), nodes),
             args,
             printer,

@@ -129,12 +129,15 @@ pub struct StsReport {
 #[derive(Clone, Debug)]
 pub struct ViewOptions {
     pub cluster_domain: String,
+    /// `--context`, repeated in every command the view prints.
+    pub context: Option<String>,
 }
 
 impl Default for ViewOptions {
     fn default() -> Self {
         ViewOptions {
             cluster_domain: "cluster.local".into(),
+            context: None,
         }
     }
 }

@@ -147,6 +147,7 @@ fn cluster_domain_option_changes_dns() {
     let r = analyze(
         &healthy(),
         &ViewOptions {
+            context: None,
             cluster_domain: "corp.example".into(),
         },
         now(),
