@@ -7,14 +7,12 @@ use k8s_openapi::jiff::Timestamp;
 use crate::analysis::finding::Severity;
 use crate::analysis::{fleet, statefulset};
 use crate::cli::{FailOn, GlobalArgs, OutputFormat, StatusArgs};
-use crate::cluster::fetch_ds::can_list_nodes;
+use crate::cluster::access::{Need, can_i};
 use crate::cluster::watch::{Allowed, Scope, Watch};
 use crate::cluster::{self, Cluster, fetch};
 use crate::error::{Exit, Failure, Outcome};
 use crate::render::{self, Printer};
 use crate::target::{self, Kind};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::Event;
 
 /// Hidden: stop `--watch` after this duration (e.g. `30s`), for scripts and tests.
 pub const WATCH_FOR_ENV: &str = "KUBECTL_STS_WATCH_FOR";
@@ -199,21 +197,28 @@ pub(crate) async fn watch(
         WatchTarget::Ds(..) => (Scope::DaemonSet, false),
         WatchTarget::Fleet => (Scope::Fleet, args.all_namespaces),
     };
-    let ns = (!all_ns).then_some(c.namespace.as_str());
+    // Rights are checked with SelfSubjectAccessReviews (no extra LISTs): a
+    // kind this user may not watch is left out with a note.
+    let ns = if all_ns { "" } else { c.namespace.as_str() };
+    let may = |group: &'static str, resource: &'static str, ns: &str| {
+        let ns = ns.to_string();
+        async move {
+            let need = Need {
+                verb: "watch",
+                group,
+                resource,
+            };
+            can_i(c, need, &ns).await
+        }
+    };
     let allowed = Allowed {
         nodes: match &target {
             WatchTarget::Ds(_, nodes) => *nodes,
-            WatchTarget::Fleet => can_list_nodes(c).await?,
+            WatchTarget::Fleet => may("", "nodes", "").await?,
             WatchTarget::Sts(_) => false,
         },
-        hpas: scope != Scope::DaemonSet
-            && fetch::can_list::<HorizontalPodAutoscaler>(
-                c,
-                ns,
-                "horizontalpodautoscalers.autoscaling",
-            )
-            .await?,
-        events: fetch::can_list::<Event>(c, ns, "events").await?,
+        hpas: scope != Scope::DaemonSet && may("autoscaling", "horizontalpodautoscalers", ns).await?,
+        events: may("", "events", ns).await?,
     };
     let mut w = Watch::start(c, scope, all_ns, allowed);
     let deadline = async {

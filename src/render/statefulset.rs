@@ -305,7 +305,7 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
             seps.push((
                 n,
                 st.cyan(&format!(
-                    "-- partition {partition}: ordinals {}.. get the update revision --",
+                    "-- partition {partition}: ordinals >= {} get the update revision --",
                     h.ordinals_start + partition
                 )),
             ));
