@@ -113,16 +113,8 @@ fn ordinals_start_5_scale_down_flags_6_and_7() {
         vec!["pvc/data-web-6", "pvc/data-web-7"]
     );
     let r = ns.sts(&["status", "web"]);
-    let first_row = r
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("web-"))
-        .unwrap();
-    assert!(
-        first_row.starts_with("web-5 "),
-        "{}",
-        r.stdout
-    );
+    let first_row = r.stdout.lines().find(|l| l.starts_with("web-")).unwrap();
+    assert!(first_row.starts_with("web-5 "), "{}", r.stdout);
     assert!(r.stdout.contains("live ordinals 5..5"), "{}", r.stdout);
 }
 
@@ -497,10 +489,7 @@ fn namespace_only_user_gets_the_view_with_a_note() {
         r.stderr
     );
     assert_eq!(
-        r.stdout
-            .lines()
-            .filter(|l| l.starts_with("web-"))
-            .count(),
+        r.stdout.lines().filter(|l| l.starts_with("web-")).count(),
         3,
         "{}",
         r.stdout
