@@ -18,6 +18,9 @@ pub struct StsSnapshot {
     pub all_sets: Vec<StatefulSet>,
     /// Pods in the namespace matching the StatefulSet's selector.
     pub pods: Vec<Pod>,
+    /// Every pod in the namespace, whoever owns it (the claim rules: a
+    /// claim any pod mounts is kept). Empty: not read; `pods` is used.
+    pub namespace_pods: Vec<Pod>,
     /// Every claim in the namespace.
     pub claims: Vec<PersistentVolumeClaim>,
     /// The governing Service (`spec.serviceName`), if it exists.

@@ -225,8 +225,8 @@ pub async fn sts_snapshot_with(
         namespace: Some(ns),
     };
     let all = ListParams::default();
-    let (pods, claims, revisions, slices, service, volumes) = tokio::try_join!(
-        list::<Pod>(c, Some(ns), &sel, "pods"),
+    let (namespace_pods, claims, revisions, slices, service, volumes) = tokio::try_join!(
+        list::<Pod>(c, Some(ns), &all, "pods"),
         list::<PersistentVolumeClaim>(c, Some(ns), &all, "persistentvolumeclaims"),
         list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
         async {
@@ -261,10 +261,26 @@ pub async fn sts_snapshot_with(
         },
     )?;
     notes.extend(pv_notes);
+    // One LIST of every pod (the claim rules look at any pod that mounts a
+    // claim); the set's own pods are those its selector matches.
+    let pods = match kube::core::Selector::try_from(spec.selector.clone()) {
+        Ok(sel) => namespace_pods
+            .iter()
+            .filter(|p| {
+                kube::core::SelectorExt::matches(
+                    &sel,
+                    &p.metadata.labels.clone().unwrap_or_default(),
+                )
+            })
+            .cloned()
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let mut snap = StsSnapshot {
         sts,
         all_sets,
         pods,
+        namespace_pods,
         claims,
         service,
         endpoint_slices: slices,

@@ -270,6 +270,7 @@ impl Stores {
             sts,
             all_sets,
             pods,
+            namespace_pods: self.pods.as_ref().map(|p| owned(p.state())).unwrap_or_default(),
             claims: self.claims.as_ref().map(|s| owned(s.state())).unwrap_or_default(),
             service,
             events: self.events.as_ref().map(|s| owned(s.state())).unwrap_or_default(),
