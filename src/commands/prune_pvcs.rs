@@ -250,7 +250,10 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
     match prompt {
         Prompt::AssumeYes => Ok(planned.to_vec()),
         Prompt::Never => Err(prompt
-            .confirm(&format!("delete {} PersistentVolumeClaims", planned.len()))
+            .confirm(&match planned.len() {
+                1 => "delete 1 PersistentVolumeClaim".to_string(),
+                n => format!("delete {n} PersistentVolumeClaims"),
+            })
             .err()
             .unwrap_or_else(|| Failure::refused("confirmation needed but there is no terminal"))),
         Prompt::Interactive => {

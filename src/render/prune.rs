@@ -230,7 +230,7 @@ pub fn summary_text(
     if mode == Mode::Delete {
         out.push_str(&format!("{deleted} deleted"));
     } else {
-        out.push_str(&format!("would delete {deleted}"));
+        out.push_str(&format!("would delete {}", claims(deleted)));
     }
     out.push_str(&format!(
         ", {} skipped, {} failed",
@@ -392,7 +392,7 @@ mod tests {
         );
         assert_eq!(
             summary_text(std::slice::from_ref(&d), 1, 0, Mode::ServerDryRun, &st),
-            "would delete 1, 1 skipped, 0 failed (server dry run)\n"
+            "would delete 1 claim, 1 skipped, 0 failed (server dry run)\n"
         );
         d.result = Fate::Skipped;
         d.reason = "changed: mounted by pod x".into();
