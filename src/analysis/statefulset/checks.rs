@@ -827,7 +827,7 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                 )
                 .health(Health::Stalled)
                 .fix(format!(
-                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {}",
+                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {} --wait=false",
                     r.name, old[0].ordinal, r.scope
                 )),
             ]
@@ -1040,7 +1040,7 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
     let cmds = by_desc
         .iter()
-        .map(|o| format!("kubectl delete pod {}-{} {}", r.name, o.ordinal, r.scope))
+        .map(|o| format!("kubectl delete pod {}-{} {} --wait=false", r.name, o.ordinal, r.scope))
         .collect::<Vec<_>>()
         .join(" && ");
     let rev = first_pod
