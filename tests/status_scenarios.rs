@@ -87,6 +87,7 @@ fn scale_down_3_to_1_flags_claims_out_of_range() {
         .expect_code(1);
     ns.sts(&["status", "web", "--fail-on", "error"])
         .expect_code(0);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -122,6 +123,7 @@ fn ordinals_start_5_scale_down_flags_6_and_7() {
     let first_row = r.stdout.lines().find(|l| l.starts_with("web-")).unwrap();
     assert!(first_row.starts_with("web-5 "), "{}", r.stdout);
     assert!(r.stdout.contains("live ordinals 5..5"), "{}", r.stdout);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -152,6 +154,7 @@ fn deleted_headless_service_is_flagged() {
         "{}",
         r.stdout
     );
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -176,6 +179,7 @@ fn service_with_wrong_selector_is_flagged() {
         "{}",
         r.stdout
     );
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -223,6 +227,7 @@ fn claim_of_missing_storage_class_is_diagnosed() {
     );
     let r = ns.sts(&["status", "web"]);
     assert!(r.stdout.contains("no-such-class"), "{}", r.stdout);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -301,6 +306,60 @@ fn partitioned_rollout_shows_web_2_updated_and_web_0_1_old() {
         "{}",
         r.stdout
     );
+    // A change held by a partition, with no canary: Paused, and the fix is
+    // to continue it as a canary (or lower the partition by hand).
+    let j = ns.sts(&["status", "web", "-o", "json"]);
+    let j = j.json();
+    assert_eq!(j["verdict"]["health"], "Paused", "{}", j["verdict"]);
+    let fix = finding(&j, "rollout.partitioned")[0]["fix"].as_str().unwrap().to_string();
+    assert!(fix.contains(&format!("kubectl sts canary web -n {} --adopt", ns.name)), "{fix}");
+    // --context is repeated in every printed command.
+    let r = ns.sts(&["status", "web", "--context", "sandbox", "-o", "json"]);
+    let fix = finding(&r.json(), "rollout.partitioned")[0]["fix"].as_str().unwrap().to_string();
+    assert!(fix.contains(&format!("-n {} --context sandbox --adopt", ns.name)), "{fix}");
+    common::consistency::assert_consistent(&ns);
+}
+
+#[test]
+fn canary_in_progress_is_paused_between_steps_with_canary_fixes() {
+    let ns = Ns::new("status-canary");
+    ns.apply(&common::web_yaml(&[]));
+    ns.wait_sts_settled("web", T);
+    // One step per run without a terminal: the canary stops after step 1
+    // (exit 5), held between steps.
+    let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--yes", "--soak", "1s"]);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    let j = ns.sts(&["status", "web", "-o", "json"]).json();
+    assert_eq!(j["canaryStage"]["phase"], "between-steps", "{}", j["canaryStage"]);
+    assert_eq!(j["canaryStage"]["step"], 1);
+    assert_eq!(j["verdict"]["health"], "Paused");
+    let f = &finding(&j, "canary.between_steps")[0];
+    let fix = f["fix"].as_str().unwrap();
+    for cmd in [
+        format!("kubectl sts canary web -n {}", ns.name),
+        format!("kubectl sts canary web -n {} --promote", ns.name),
+        format!("kubectl sts canary web -n {} --abort", ns.name),
+    ] {
+        assert!(fix.contains(&cmd), "{fix}");
+    }
+    // No finding suggests a hand-written partition patch while a canary runs.
+    for f in j["findings"].as_array().unwrap() {
+        let fix = f["fix"].as_str().unwrap_or("");
+        assert!(!fix.contains("kubectl patch"), "{f}");
+    }
+    let table = ns.sts(&["status", "web"]);
+    assert!(table.stdout.contains("step 1/3 between-steps"), "{}", table.stdout);
+    let fleet = common::consistency::assert_consistent(&ns);
+    assert_eq!(fleet["items"][0]["verdict"], "Paused");
+    assert_eq!(fleet["items"][0]["finding"], "canary.between_steps");
+    // Abort as the fix says: the canary state is gone, every pod back.
+    let r = ns.sts(&["canary", "web", "--abort", "--yes"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    ns.wait_sts_settled("web", T);
+    let j = ns.sts(&["status", "web", "-o", "json"]).json();
+    assert!(j["canary"].is_null(), "{j}");
+    assert_eq!(j["verdict"]["health"], "Healthy", "{}", j["verdict"]);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -343,6 +402,7 @@ fn crash_looping_pod_is_diagnosed_with_its_cause() {
     assert_eq!(j["ordinals"][0]["pod"]["restarts"], 5);
     ns.sts(&["status", "web", "--fail-on", "error"])
         .expect_code(1);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -422,6 +482,7 @@ fn forced_rollback_trap_is_diagnosed_after_revert() {
         "{:#}",
         j["findings"]
     );
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -456,6 +517,7 @@ fn fleet_all_namespaces_lists_the_set() {
     // Namespace view: only this namespace.
     let j = ns.sts(&["status", "-o", "json"]).expect_code(0).json();
     assert_eq!(j["items"].as_array().unwrap().len(), 1);
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -518,6 +580,7 @@ fn namespace_only_user_gets_the_view_with_a_note() {
             .unwrap()
             .contains("persistentvolumes")
     );
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -589,4 +652,5 @@ fn watch_lists_once_per_kind_then_only_watches() {
         others.is_empty(),
         "only LIST and WATCH expected: {others:?}"
     );
+    common::consistency::assert_consistent(&ns);
 }
