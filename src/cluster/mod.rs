@@ -32,6 +32,8 @@ pub struct Cluster {
     pub client: Client,
     pub namespace: String,
     pub server: String,
+    /// `--context` as given (fix commands repeat it).
+    pub context: Option<String>,
 }
 
 /// Parses kubectl's `--request-timeout` ("0", "30", "5s", "1m", "1h", "500ms").
@@ -139,6 +141,7 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
         client,
         namespace,
         server,
+        context: g.context.clone(),
     })
 }
 

@@ -113,7 +113,9 @@ fn base_columns(wide: bool) -> usize {
     if wide { 9 } else { 8 }
 }
 
-fn findings_text(findings: &[Finding], st: &Style) -> String {
+/// The findings table (SEVERITY, OBJECT, FINDING with its fix), shared by
+/// the StatefulSet and DaemonSet views.
+pub(crate) fn findings_text(findings: &[Finding], st: &Style) -> String {
     let mut t = plain_table(vec!["SEVERITY".into(), "OBJECT".into(), "FINDING".into()]);
     for f in findings {
         let mut msg = f.message.clone();
