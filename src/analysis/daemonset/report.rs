@@ -286,7 +286,7 @@ fn intended(blockers: &[Blocker]) -> Option<&'static str> {
     if taint(fix::is_readiness_taint) {
         Some("the node is NotReady; it counts again once Ready")
     } else if taint(fix::is_intended_taint) {
-        Some("intended: the control-plane taint keeps workloads off unless they tolerate it")
+        Some("intended: control-plane node")
     } else {
         None
     }

@@ -46,8 +46,14 @@ pub(super) fn lines(
         }
         let predicted = total - groups.values().sum::<usize>();
         if predicted as i32 != c.desired {
+            let gone = rows.iter().any(|x| x.verdict == NodeState::NodeGone);
             s.push_str(&format!(
-                " (the nodes say {predicted}; the controller has not caught up yet)"
+                " (the nodes say {predicted}; {})",
+                if gone {
+                    "the controller does not re-sync when a node is deleted: it counts again when the pod garbage collector removes the pod"
+                } else {
+                    "the controller has not caught up yet"
+                }
             ));
         }
         out.push(s);
