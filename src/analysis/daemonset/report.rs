@@ -283,8 +283,13 @@ fn intended(blockers: &[Blocker]) -> Option<&'static str> {
             .iter()
             .any(|b| matches!(b, Blocker::Taint { key, .. } if f(key)))
     };
-    if taint(fix::is_readiness_taint) {
+    let only_readiness = blockers
+        .iter()
+        .all(|b| matches!(b, Blocker::Taint { key, .. } if fix::is_readiness_taint(key)));
+    if only_readiness && !blockers.is_empty() {
         Some("the node is NotReady; it counts again once Ready")
+    } else if taint(fix::is_readiness_taint) {
+        Some("the node is NotReady")
     } else if taint(fix::is_intended_taint) {
         Some("intended: control-plane node")
     } else {

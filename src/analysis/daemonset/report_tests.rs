@@ -632,3 +632,37 @@ fn verdict_is_computed_before_filters() {
     assert!(only.findings.is_empty() && only.nodes.is_empty());
     assert_eq!(all.verdict.health, Health::Degraded);
 }
+
+#[test]
+fn a_notready_node_is_an_intended_exclusion_without_a_fix() {
+    let nr = json!([{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]);
+    let snap = DsSnapshot {
+        ds: ds(
+            json!({"nodeSelector": {"disk": "ssd"}}),
+            status(0, 0, 0, 0),
+            json!({}),
+        ),
+        nodes: Some(vec![
+            node("a", json!({"disk": "ssd"}), nr.clone()),
+            node("b", json!({}), nr),
+        ]),
+        revisions: vec![rev("h1", 1)],
+        ..Default::default()
+    };
+    let r = run(&snap, &DsViewOptions::default());
+    let ex = find(&r, "ds.node.excluded");
+    let a = ex.iter().find(|f| f.object == "node/a").unwrap();
+    assert_eq!(
+        a.message,
+        "excluded: taint node.kubernetes.io/not-ready:NoSchedule not tolerated (the node is NotReady; it counts again once Ready)"
+    );
+    assert_eq!(a.fix, None);
+    let b = ex.iter().find(|f| f.object == "node/b").unwrap();
+    assert!(
+        b.message.ends_with("(the node is NotReady)"),
+        "{}",
+        b.message
+    );
+    assert_eq!(b.fix, None, "a label alone would not admit b");
+    assert_eq!(r.verdict.health, Health::ScaledToZero);
+}

@@ -69,23 +69,24 @@ pub(super) fn lines(
         ));
     } else {
         let desired = rows.iter().filter(|x| x.should_run == Some(true)).count();
-        let why = match create_cause {
-            Some(m) => format!(
-                "{m} ({})",
-                missing
-                    .iter()
-                    .map(|x| x.node.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => by_cause(
-                missing
-                    .iter()
-                    .map(|x| (x.node.as_str(), x.cause.clone().unwrap_or_default())),
+        let list = missing
+            .iter()
+            .map(|x| x.node.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (nodes, why) = match create_cause {
+            Some(m) => (format!(" ({list})"), m.to_string()),
+            None => (
+                String::new(),
+                by_cause(
+                    missing
+                        .iter()
+                        .map(|x| (x.node.as_str(), x.cause.clone().unwrap_or_default())),
+                ),
             ),
         };
         out.push(format!(
-            "CURRENT {}: {} of {desired} desired nodes {} no daemon pod: {why}",
+            "CURRENT {}: {} of {desired} desired nodes {} no daemon pod{nodes}: {why}",
             c.current,
             missing.len(),
             if missing.len() == 1 { "has" } else { "have" }
