@@ -235,3 +235,4 @@ pub fn partition(sts: &StatefulSet) -> Option<i32> {
         .as_ref()?
         .partition
 }
+

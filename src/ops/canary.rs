@@ -17,8 +17,8 @@ use crate::analysis::pod;
 use crate::analysis::statefulset::checks::event_time;
 
 pub use crate::analysis::canary::{
-    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION,
-    StepSpec, parse_steps, partition, partition_for, progress, resolve_steps,
+    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION, StepSpec,
+    parse_steps, partition, partition_for, progress, resolve_steps,
 };
 
 /// The message of the controller's FailedCreate on StatefulSet `name` when
