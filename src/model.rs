@@ -6,8 +6,9 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
 };
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::core::{Selector, SelectorExt};
 
 /// One StatefulSet and everything around it.
 #[derive(Clone, Debug, Default)]
@@ -18,14 +19,12 @@ pub struct StsSnapshot {
     pub all_sets: Vec<StatefulSet>,
     /// Pods in the namespace matching the StatefulSet's selector.
     pub pods: Vec<Pod>,
+    /// Every pod in the namespace (a pod of any set may mount a claim).
+    pub all_pods: Vec<Pod>,
     /// Every claim in the namespace.
     pub claims: Vec<PersistentVolumeClaim>,
     /// The governing Service (`spec.serviceName`), if it exists.
     pub service: Option<Service>,
-    /// EndpointSlices of the governing Service.
-    pub endpoint_slices: Vec<EndpointSlice>,
-    /// ControllerRevisions matching the StatefulSet's selector.
-    pub revisions: Vec<ControllerRevision>,
     /// PersistentVolumes (`None` when they could not be read).
     pub volumes: Option<Vec<PersistentVolume>>,
     /// StorageClasses (`None` when not read or not readable).
@@ -51,4 +50,105 @@ pub struct DsSnapshot {
     /// Events in the namespace (DaemonSet and its pods).
     pub events: Vec<Event>,
     pub notes: Vec<String>,
+}
+
+/// Everything read from one namespace (or from all of them), by LIST or
+/// from watch stores. [`Inventory::sts_snapshot`] and
+/// [`Inventory::ds_snapshot`] are the one way snapshots are built from it,
+/// so the fleet view, the detailed views and `--watch` see the same objects.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub sets: Vec<StatefulSet>,
+    pub daemons: Vec<DaemonSet>,
+    pub pods: Vec<Pod>,
+    pub claims: Vec<PersistentVolumeClaim>,
+    pub services: Vec<Service>,
+    /// ControllerRevisions (read only when a DaemonSet is viewed).
+    pub revisions: Vec<ControllerRevision>,
+    /// Events (read only when something lags).
+    pub events: Vec<Event>,
+    pub hpas: Vec<HorizontalPodAutoscaler>,
+    /// Nodes (`None`: not read, or not readable).
+    pub nodes: Option<Vec<Node>>,
+    /// PersistentVolumes (`None`: not read, or not readable).
+    pub volumes: Option<Vec<PersistentVolume>>,
+    /// StorageClasses (`None`: not read, or not readable).
+    pub storage_classes: Option<Vec<StorageClass>>,
+    /// What could not be read, said plainly.
+    pub notes: Vec<String>,
+}
+
+fn ns_of<K: kube::Resource>(k: &K) -> &str {
+    k.meta().namespace.as_deref().unwrap_or_default()
+}
+
+fn selected<'a, K: kube::Resource + Clone + 'a>(
+    items: impl IntoIterator<Item = &'a K>,
+    ns: &str,
+    selector: &LabelSelector,
+) -> Vec<K> {
+    // An unparsable selector selects nothing, as the API server would refuse it.
+    let Ok(sel) = Selector::try_from(selector.clone()) else {
+        return Vec::new();
+    };
+    let empty = std::collections::BTreeMap::new();
+    items
+        .into_iter()
+        .filter(|k| ns_of(*k) == ns)
+        .filter(|k| sel.matches(k.meta().labels.as_ref().unwrap_or(&empty)))
+        .cloned()
+        .collect()
+}
+
+fn in_ns<'a, K: kube::Resource + Clone + 'a>(
+    items: impl IntoIterator<Item = &'a K>,
+    ns: &str,
+) -> Vec<K> {
+    items
+        .into_iter()
+        .filter(|k| ns_of(*k) == ns)
+        .cloned()
+        .collect()
+}
+
+impl Inventory {
+    /// The snapshot of `sts` (which need not be in `self.sets`): its pods by
+    /// selector, and the namespace's sets, pods, claims, HPAs and events.
+    pub fn sts_snapshot(&self, sts: &StatefulSet) -> StsSnapshot {
+        let ns = ns_of(sts);
+        let spec = sts.spec.clone().unwrap_or_default();
+        let svc = spec.service_name.unwrap_or_default();
+        StsSnapshot {
+            sts: sts.clone(),
+            all_sets: in_ns(&self.sets, ns),
+            pods: selected(&self.pods, ns, &spec.selector),
+            all_pods: in_ns(&self.pods, ns),
+            claims: in_ns(&self.claims, ns),
+            service: self
+                .services
+                .iter()
+                .find(|v| ns_of(*v) == ns && v.metadata.name.as_deref() == Some(svc.as_str()))
+                .cloned(),
+            volumes: self.volumes.clone(),
+            storage_classes: self.storage_classes.clone(),
+            events: in_ns(&self.events, ns),
+            hpas: in_ns(&self.hpas, ns),
+            notes: self.notes.clone(),
+        }
+    }
+
+    /// The snapshot of `ds`: its pods and ControllerRevisions by selector,
+    /// the nodes, and the namespace's events.
+    pub fn ds_snapshot(&self, ds: &DaemonSet) -> DsSnapshot {
+        let ns = ns_of(ds);
+        let spec = ds.spec.clone().unwrap_or_default();
+        DsSnapshot {
+            ds: ds.clone(),
+            nodes: self.nodes.clone(),
+            pods: selected(&self.pods, ns, &spec.selector),
+            revisions: selected(&self.revisions, ns, &spec.selector),
+            events: in_ns(&self.events, ns),
+            notes: self.notes.clone(),
+        }
+    }
 }

@@ -566,16 +566,19 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     // one finding for the three pods with the same cause, naming each
     let nr = findings(&j, "ds.pod.not_ready");
     assert_eq!(nr.len(), 1, "{j}");
-    assert_eq!(nr[0]["object"], "3 pods");
     assert_eq!(nr[0]["severity"], "error");
     let msg = nr[0]["message"].as_str().unwrap();
     assert!(
         msg.starts_with("not Ready: container main CrashLoopBackOff; see: kubectl logs crashy-"),
         "{msg}"
     );
+    let objects = nr[0]["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 3, "{j}");
+    assert_eq!(nr[0]["object"], objects[0]);
     for n in &names {
         let pod = row(&j, n)["pod"]["name"].as_str().unwrap();
-        assert!(msg.contains(&format!("{pod} on {n}")), "{msg}");
+        assert!(objects.contains(&json!(format!("pod/{pod}"))), "{j}");
+        assert!(msg.contains(n.as_str()), "{msg}");
     }
     // the first revision crashing: Degraded, and no rollback offered
     assert_eq!(j["verdict"]["health"], "Degraded");
@@ -656,7 +659,13 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     let t = sts_in(&ns.name, &["status", "ds/agent"], &[]);
     t.expect_code(0);
     assert!(t.stdout.contains("(old)"), "{}", t.stdout);
-    assert!(t.stdout.contains("(rollout in progress)"), "{}", t.stdout);
+    assert!(
+        t.stdout.contains(
+            "Rollout:    waiting: 1 of 3 nodes updated, unavailable pods use the whole maxUnavailable=1 budget"
+        ),
+        "{}",
+        t.stdout
+    );
     sts_in(
         &ns.name,
         &["status", "ds/agent", "--fail-on", "warning"],

@@ -116,10 +116,10 @@ fn ordinals_start_5_scale_down_flags_6_and_7() {
     let first_row = r
         .stdout
         .lines()
-        .find(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .find(|l| l.starts_with("web-"))
         .unwrap();
     assert!(
-        first_row.starts_with("5 ") && first_row.contains("web-5"),
+        first_row.starts_with("web-5 "),
         "{}",
         r.stdout
     );
@@ -499,7 +499,7 @@ fn namespace_only_user_gets_the_view_with_a_note() {
     assert_eq!(
         r.stdout
             .lines()
-            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|l| l.starts_with("web-"))
             .count(),
         3,
         "{}",
@@ -585,9 +585,10 @@ fn watch_lists_once_per_kind_then_only_watches() {
             "{kind}: {verbs:?}"
         );
     }
+    // Besides LIST and WATCH, only the up-front rights checks.
     let others: Vec<_> = verbs
         .keys()
-        .filter(|(_, v)| v != "list" && v != "watch")
+        .filter(|(r, v)| v != "list" && v != "watch" && r != "selfsubjectaccessreviews")
         .collect();
     assert!(
         others.is_empty(),

@@ -23,26 +23,42 @@ fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
     let rows: Vec<&str> = r
         .stdout
         .lines()
-        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .filter(|l| l.starts_with("web-"))
         .collect();
     assert_eq!(rows.len(), 3, "{}", r.stdout);
     for (i, row) in rows.iter().enumerate() {
         let cols: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(cols[0], i.to_string());
-        assert_eq!(cols[1], format!("web-{i}"));
-        assert_eq!(cols[2], "1/1");
-        assert_eq!(cols[3], "Running");
-        assert!(cols[6].starts_with("sandbox-worker-"), "node column: {row}");
-        assert!(row.contains("Bound 1Gi"), "{row}");
+        assert_eq!(cols[0], format!("web-{i}"));
+        assert_eq!(cols[1], "1/1");
+        assert_eq!(cols[2], "Running");
+        assert!(cols[5].starts_with("sandbox-worker-"), "node column: {row}");
+        assert!(row.contains(&format!("data-web-{i} Bound 1Gi")), "{row}");
+        assert!(row.ends_with(" ok"), "DNS column: {row}");
+        // The default view fits 120 columns for 3 replicas, one template.
+        assert!(row.chars().count() <= 120, "{} columns: {row}", row.chars().count());
+    }
+    assert!(
+        r.stdout.contains(&format!(
+            "DNS <pod>.nginx-headless.{}.svc.cluster.local",
+            ns.name
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Health:     Healthy\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
+    let wide = ns.sts(&["status", "web", "-o", "wide"]);
+    wide.expect_code(0);
+    for i in 0..3 {
         assert!(
-            row.contains(&format!(
-                "web-{i}.nginx-headless.{}.svc.cluster.local",
+            wide.stdout.contains(&format!(
+                "web-{i}.nginx-headless.{}.svc.cluster.local ok",
                 ns.name
             )),
-            "{row}"
+            "{}",
+            wide.stdout
         );
     }
-    assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
 
     let j = ns
         .sts(&["status", "web", "-o", "json"])

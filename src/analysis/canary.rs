@@ -235,4 +235,3 @@ pub fn partition(sts: &StatefulSet) -> Option<i32> {
         .as_ref()?
         .partition
 }
-

@@ -39,6 +39,10 @@ pub struct Finding {
     pub fix: Option<String>,
     /// What it does to its object's health (see [`crate::analysis::health`]).
     pub health: Health,
+    /// When one finding stands for several objects with the same cause:
+    /// all of them, `object` first (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
 }
 
 impl Finding {
@@ -54,6 +58,7 @@ impl Finding {
             object: object.into(),
             message: message.into(),
             fix: None,
+            objects: Vec::new(),
             health: match severity {
                 Severity::Error => Health::Degraded,
                 Severity::Warning | Severity::Info => Health::Healthy,
@@ -71,6 +76,17 @@ impl Finding {
     pub fn fix(mut self, fix: impl Into<String>) -> Finding {
         self.fix = Some(fix.into());
         self
+    }
+}
+
+impl Finding {
+    /// Every object the finding is about (`object` alone, or the group).
+    pub fn all_objects(&self) -> Vec<&str> {
+        if self.objects.is_empty() {
+            vec![self.object.as_str()]
+        } else {
+            self.objects.iter().map(String::as_str).collect()
+        }
     }
 }
 

@@ -152,12 +152,18 @@ mod tests {
             ],
             true,
         );
-        assert_eq!((v.health, v.finding.as_deref()), (Health::Degraded, Some("b")));
+        assert_eq!(
+            (v.health, v.finding.as_deref()),
+            (Health::Degraded, Some("b"))
+        );
     }
 
     #[test]
     fn a_warning_that_leaves_the_object_healthy_is_still_the_reason() {
-        let v = verdict(&[f("pvc.out_of_range", Severity::Warning, Health::Healthy)], false);
+        let v = verdict(
+            &[f("pvc.out_of_range", Severity::Warning, Health::Healthy)],
+            false,
+        );
         assert_eq!(v.health, Health::Healthy);
         assert_eq!(v.finding.as_deref(), Some("pvc.out_of_range"));
         assert_eq!(v.worst, Some(Severity::Warning));

@@ -6,10 +6,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    Event, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
 };
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{Api, ListParams};
@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::Cluster;
 use super::error::{Op, classify};
 use crate::error::Failure;
-use crate::model::StsSnapshot;
+use crate::model::{Inventory, StsSnapshot};
 
 /// Renders a LabelSelector in the API's string syntax.
 pub fn selector_string(sel: &LabelSelector) -> String {
@@ -202,51 +202,84 @@ pub async fn sts_snapshot_with(
     name: &str,
     volumes: bool,
 ) -> Result<StsSnapshot, Failure> {
-    let ns = c.namespace.as_str();
-    let all_sets: Vec<StatefulSet> =
-        list(c, Some(ns), &ListParams::default(), "statefulsets.apps").await?;
-    let Some(sts) = all_sets
+    let want = Want {
+        daemons: false,
+        volumes,
+    };
+    let inv = inventory(c, Some(c.namespace.as_str()), want).await?;
+    let Some(sts) = inv
+        .sets
         .iter()
         .find(|s| s.metadata.name.as_deref() == Some(name))
-        .cloned()
     else {
         return Err(missing(c, "statefulset", "statefulsets", name).await);
     };
-    let spec = sts.spec.clone().unwrap_or_default();
-    let sel = ListParams::default().labels(&selector_string(&spec.selector));
-    let svc_name = spec.service_name.clone().unwrap_or_default();
-    let slices_lp = ListParams::default().labels(&format!("kubernetes.io/service-name={svc_name}"));
+    Ok(inv.sts_snapshot(sts))
+}
+
+/// What [`inventory`] reads besides StatefulSets, pods, claims, Services and
+/// autoscalers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Want {
+    /// DaemonSets (with nodes and ControllerRevisions when there are any).
+    pub daemons: bool,
+    /// PersistentVolumes (reclaim policies: the wide and JSON views).
+    pub volumes: bool,
+}
+
+/// Like [`list`], but a 403 becomes an empty list plus a note: for kinds
+/// that only enrich a view (conventions.md).
+async fn list_optional<K>(
+    c: &Cluster,
+    ns: Option<&str>,
+    resource: &str,
+    why: &str,
+) -> Result<(Vec<K>, Option<String>), Failure>
+where
+    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    match list::<K>(c, ns, &ListParams::default(), resource).await {
+        Ok(v) => Ok((v, None)),
+        Err(f) if f.is_forbidden() => Ok((
+            Vec::new(),
+            Some(format!("not allowed to list {resource}: {why} not checked")),
+        )),
+        Err(f) => Err(f),
+    }
+}
+
+/// Reads everything the status views need in namespace `ns` (every
+/// namespace with `None`): one LIST per kind, concurrently. Events and
+/// StorageClasses are read in a second round, only when something lags or a
+/// claim is not Bound; nodes and ControllerRevisions only when there are
+/// DaemonSets. A 403 on a kind that only enriches the view is a note.
+pub async fn inventory(c: &Cluster, ns: Option<&str>, want: Want) -> Result<Inventory, Failure> {
+    let all = ListParams::default();
     let mut notes = Vec::new();
     let mut pv_notes = Vec::new();
-    let svc_api: Api<Service> = Api::namespaced(c.client.clone(), ns);
-    let svc_op = Op {
-        verb: "get",
-        resource: "services",
-        namespace: Some(ns),
-    };
-    let all = ListParams::default();
-    let (pods, claims, revisions, slices, service, volumes) = tokio::try_join!(
-        list::<Pod>(c, Some(ns), &sel, "pods"),
-        list::<PersistentVolumeClaim>(c, Some(ns), &all, "persistentvolumeclaims"),
-        list::<ControllerRevision>(c, Some(ns), &sel, "controllerrevisions.apps"),
+    let (sets, daemons, pods, claims, services, hpas, volumes) = tokio::try_join!(
+        list::<StatefulSet>(c, ns, &all, "statefulsets.apps"),
         async {
-            if svc_name.is_empty() {
-                Ok(Vec::new())
+            if want.daemons {
+                list::<DaemonSet>(c, ns, &all, "daemonsets.apps").await
             } else {
-                list::<EndpointSlice>(c, Some(ns), &slices_lp, "endpointslices.discovery.k8s.io")
-                    .await
+                Ok(Vec::new())
             }
         },
+        list::<Pod>(c, ns, &all, "pods"),
+        list::<PersistentVolumeClaim>(c, ns, &all, "persistentvolumeclaims"),
+        list::<Service>(c, ns, &all, "services"),
+        list_optional::<HorizontalPodAutoscaler>(
+            c,
+            ns,
+            "horizontalpodautoscalers.autoscaling",
+            "claims kept for an autoscaler's maxReplicas"
+        ),
         async {
-            if svc_name.is_empty() {
-                return Ok(None);
-            }
-            read(|| svc_api.get_opt(&svc_name))
-                .await
-                .map_err(|e| classify(e, &svc_op, &c.server))
-        },
-        async {
-            if volumes {
+            if want.volumes {
                 list_cluster_optional::<PersistentVolume>(
                     c,
                     &all,
@@ -260,71 +293,139 @@ pub async fn sts_snapshot_with(
             }
         },
     )?;
+    let (hpas, hpa_note) = hpas;
+    notes.extend(hpa_note);
     notes.extend(pv_notes);
-    let mut snap = StsSnapshot {
-        sts,
-        all_sets,
+    let mut inv = Inventory {
+        sets,
+        daemons,
         pods,
         claims,
-        service,
-        endpoint_slices: slices,
-        revisions,
+        services,
+        hpas,
         volumes,
-        storage_classes: None,
-        events: Vec::new(),
-        hpas: Vec::new(),
         notes,
+        ..Default::default()
     };
-    // Second round, only when a finding needs it: events explain unhealthy
-    // pods and pending claims; StorageClasses explain pending claims.
-    let unhealthy = snap.pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
-    let pending = snap
+    // Second round: nodes and revisions for DaemonSets; events explain
+    // unhealthy pods, missing pods and pending claims; StorageClasses explain
+    // pending claims.
+    let pending = inv
         .claims
         .iter()
         .any(|pvc| pvc.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound"));
-    if unhealthy || pending {
-        let mut n2 = Vec::new();
-        let (events, classes) =
-            tokio::try_join!(list::<Event>(c, Some(ns), &all, "events"), async {
-                if pending {
-                    list_cluster_optional::<StorageClass>(
-                        c,
-                        &all,
-                        "storageclasses.storage.k8s.io",
-                        &mut n2,
-                        "storage classes",
-                    )
-                    .await
-                } else {
-                    Ok(None)
-                }
-            })?;
-        snap.events = events;
-        snap.storage_classes = classes;
-        snap.notes.extend(n2);
-    }
-    Ok(snap)
+    let lagging = pending
+        || inv.pods.iter().any(|p| !crate::analysis::pod::is_ready(p))
+        || inv.sets.iter().any(|s| {
+            let want = s.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
+            let st = s.status.clone().unwrap_or_default();
+            st.replicas != want || st.ready_replicas.unwrap_or(0) < want
+        })
+        || inv.daemons.iter().any(|d| {
+            let st = d.status.clone().unwrap_or_default();
+            st.current_number_scheduled < st.desired_number_scheduled
+                || st.number_ready < st.desired_number_scheduled
+        });
+    let has_daemons = !inv.daemons.is_empty();
+    let mut n2 = Vec::new();
+    let mut n3 = Vec::new();
+    let (events, classes, nodes, revisions) = tokio::try_join!(
+        async {
+            if lagging {
+                list_optional::<Event>(c, ns, "events", "causes from events").await
+            } else {
+                Ok((Vec::new(), None))
+            }
+        },
+        async {
+            if pending {
+                list_cluster_optional::<StorageClass>(
+                    c,
+                    &all,
+                    "storageclasses.storage.k8s.io",
+                    &mut n2,
+                    "storage classes",
+                )
+                .await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if has_daemons {
+                list_cluster_optional::<Node>(
+                    c,
+                    &all,
+                    "nodes",
+                    &mut n3,
+                    "node eligibility (taints, labels, readiness)",
+                )
+                .await
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if has_daemons {
+                list::<ControllerRevision>(c, ns, &all, "controllerrevisions.apps").await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    )?;
+    let (events, event_note) = events;
+    inv.events = events;
+    inv.notes.extend(event_note);
+    inv.storage_classes = classes;
+    inv.nodes = nodes;
+    inv.revisions = revisions;
+    inv.notes.extend(n2);
+    inv.notes.extend(n3);
+    Ok(inv)
 }
 
-/// Every StatefulSet and DaemonSet in the namespace (or all with `all_ns`).
-pub async fn fleet(
-    c: &Cluster,
-    all_ns: bool,
-) -> Result<(Vec<StatefulSet>, Vec<DaemonSet>), Failure> {
+/// Every StatefulSet and DaemonSet in the namespace (names for completion).
+pub async fn sets_and_daemons(c: &Cluster) -> Result<(Vec<StatefulSet>, Vec<DaemonSet>), Failure> {
+    let ns = Some(c.namespace.as_str());
+    let lp = ListParams::default();
+    tokio::try_join!(
+        list::<StatefulSet>(c, ns, &lp, "statefulsets.apps"),
+        list::<DaemonSet>(c, ns, &lp, "daemonsets.apps"),
+    )
+}
+
+/// Whether this user may list `K` in `ns` (one LIST with `limit=1`).
+pub async fn can_list<K>(c: &Cluster, ns: Option<&str>, resource: &str) -> Result<bool, Failure>
+where
+    K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    match list::<K>(c, ns, &ListParams::default().limit(1), resource).await {
+        Ok(_) => Ok(true),
+        Err(f) if f.is_forbidden() => Ok(false),
+        Err(f) => Err(f),
+    }
+}
+
+/// Everything the fleet view needs in the namespace (or all with `all_ns`):
+/// every StatefulSet and DaemonSet, and what their verdicts are made from.
+pub async fn fleet(c: &Cluster, all_ns: bool) -> Result<Inventory, Failure> {
     let ns = if all_ns {
         None
     } else {
         Some(c.namespace.as_str())
     };
-    let lp = ListParams::default();
-    let (sets, daemons) = tokio::try_join!(
-        list::<StatefulSet>(c, ns, &lp, "statefulsets.apps"),
-        list::<DaemonSet>(c, ns, &lp, "daemonsets.apps"),
-    )?;
-    if ns.is_some() && sets.is_empty() && daemons.is_empty() {
+    let want = Want {
+        daemons: true,
+        volumes: false,
+    };
+    let inv = inventory(c, ns, want).await?;
+    if ns.is_some() && inv.sets.is_empty() && inv.daemons.is_empty() {
         namespace_exists(c).await?;
     }
-    Ok((sets, daemons))
+    Ok(inv)
 }
 
 #[cfg(test)]

@@ -32,8 +32,6 @@ pub struct Cluster {
     pub client: Client,
     pub namespace: String,
     pub server: String,
-    /// `--context` as given (fix commands repeat it).
-    pub context: Option<String>,
 }
 
 /// Parses kubectl's `--request-timeout` ("0", "30", "5s", "1m", "1h", "500ms").
@@ -141,7 +139,6 @@ pub async fn connect(g: &GlobalArgs) -> Result<Cluster, Failure> {
         client,
         namespace,
         server,
-        context: g.context.clone(),
     })
 }
 

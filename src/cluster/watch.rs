@@ -4,12 +4,12 @@
 
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Pod, Service};
 use kube::Api;
 use kube::runtime::reflector::{self, Store};
@@ -19,9 +19,10 @@ use serde::de::DeserializeOwned;
 use super::Cluster;
 use super::fetch::missing;
 use crate::error::Failure;
-use crate::model::{DsSnapshot, StsSnapshot};
+use crate::model::{DsSnapshot, Inventory, StsSnapshot};
 
 /// Local copies of the watched kinds, kept current by the watches.
+#[derive(Default)]
 pub struct Stores {
     sets: Option<Store<StatefulSet>>,
     daemons: Option<Store<DaemonSet>>,
@@ -29,8 +30,11 @@ pub struct Stores {
     claims: Option<Store<PersistentVolumeClaim>>,
     services: Option<Store<Service>>,
     events: Option<Store<Event>>,
+    hpas: Option<Store<HorizontalPodAutoscaler>>,
     nodes: Option<Store<Node>>,
     revisions: Option<Store<ControllerRevision>>,
+    /// What is not watched, and why.
+    notes: Vec<String>,
 }
 
 /// The stores plus the merged stream of their changes.
@@ -66,89 +70,82 @@ where
     }
 }
 
-impl Watch {
-    /// Watches what the StatefulSet view needs in the namespace: sets,
-    /// pods, claims, Services and Events (one watch each).
-    pub fn statefulset(c: &Cluster) -> Watch {
-        let ns = Some(c.namespace.as_str());
-        let mut changes = SelectAll::new();
-        let cfg = watcher::Config::default;
-        let sets = start(api::<StatefulSet>(c, ns), cfg(), &mut changes);
-        let pods = start(api::<Pod>(c, ns), cfg(), &mut changes);
-        let claims = start(api::<PersistentVolumeClaim>(c, ns), cfg(), &mut changes);
-        let services = start(api::<Service>(c, ns), cfg(), &mut changes);
-        let events = start(api::<Event>(c, ns), cfg(), &mut changes);
-        Watch {
-            stores: Stores {
-                sets: Some(sets),
-                daemons: None,
-                pods: Some(pods),
-                claims: Some(claims),
-                services: Some(services),
-                events: Some(events),
-                nodes: None,
-                revisions: None,
-            },
-            changes,
-        }
-    }
+/// What one watch follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The StatefulSet view.
+    StatefulSet,
+    /// The DaemonSet view.
+    DaemonSet,
+    /// The fleet view (StatefulSets and DaemonSets).
+    Fleet,
+}
 
-    /// Watches StatefulSets and DaemonSets for the fleet view.
-    pub fn fleet(c: &Cluster, all_ns: bool) -> Watch {
+/// Which optional kinds this user may list (a 403 is a note, not a failure).
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed {
+    pub nodes: bool,
+    pub hpas: bool,
+    pub events: bool,
+}
+
+impl Watch {
+    /// Starts one watch per kind the `scope` needs, in the namespace (or all
+    /// namespaces with `all_ns`); kinds not `allowed` are left out with a note.
+    pub fn start(c: &Cluster, scope: Scope, all_ns: bool, allowed: Allowed) -> Watch {
         let ns = if all_ns {
             None
         } else {
             Some(c.namespace.as_str())
         };
         let mut changes = SelectAll::new();
-        let sets = start(
-            api::<StatefulSet>(c, ns),
-            watcher::Config::default(),
-            &mut changes,
-        );
-        let daemons = start(
-            api::<DaemonSet>(c, ns),
-            watcher::Config::default(),
-            &mut changes,
-        );
-        Watch {
-            stores: Stores {
-                sets: Some(sets),
-                daemons: Some(daemons),
-                pods: None,
-                claims: None,
-                services: None,
-                events: None,
-                nodes: None,
-                revisions: None,
-            },
-            changes,
-        }
-    }
-
-    /// Watches what the DaemonSet view needs: DaemonSets, pods,
-    /// ControllerRevisions and Events in the namespace, and nodes when the
-    /// user may list them (`nodes == false` leaves them out, with a note).
-    pub fn daemonset(c: &Cluster, nodes: bool) -> Watch {
-        let ns = Some(c.namespace.as_str());
-        let mut changes = SelectAll::new();
         let cfg = watcher::Config::default;
-        let daemons = start(api::<DaemonSet>(c, ns), cfg(), &mut changes);
-        let pods = start(api::<Pod>(c, ns), cfg(), &mut changes);
-        let revisions = start(api::<ControllerRevision>(c, ns), cfg(), &mut changes);
-        let events = start(api::<Event>(c, ns), cfg(), &mut changes);
-        let nodes = nodes.then(|| start(Api::<Node>::all(c.client.clone()), cfg(), &mut changes));
+        let sets_too = scope != Scope::DaemonSet;
+        let daemons_too = scope != Scope::StatefulSet;
+        let mut st = Stores::default();
+        if sets_too {
+            st.sets = Some(start(api::<StatefulSet>(c, ns), cfg(), &mut changes));
+            st.claims = Some(start(
+                api::<PersistentVolumeClaim>(c, ns),
+                cfg(),
+                &mut changes,
+            ));
+            st.services = Some(start(api::<Service>(c, ns), cfg(), &mut changes));
+            if allowed.hpas {
+                st.hpas = Some(start(
+                    api::<HorizontalPodAutoscaler>(c, ns),
+                    cfg(),
+                    &mut changes,
+                ));
+            } else {
+                st.notes.push("not allowed to list horizontalpodautoscalers.autoscaling: claims kept for an autoscaler's maxReplicas not checked".into());
+            }
+        }
+        if daemons_too {
+            st.daemons = Some(start(api::<DaemonSet>(c, ns), cfg(), &mut changes));
+            st.revisions = Some(start(api::<ControllerRevision>(c, ns), cfg(), &mut changes));
+            if allowed.nodes {
+                st.nodes = Some(start(
+                    Api::<Node>::all(c.client.clone()),
+                    cfg(),
+                    &mut changes,
+                ));
+            } else {
+                st.notes.push("not allowed to list nodes: node eligibility (taints, labels, readiness) not checked".into());
+            }
+        }
+        st.pods = Some(start(api::<Pod>(c, ns), cfg(), &mut changes));
+        if allowed.events {
+            st.events = Some(start(api::<Event>(c, ns), cfg(), &mut changes));
+        } else {
+            st.notes
+                .push("not allowed to list events: causes from events not checked".into());
+        }
+        if sets_too {
+            st.notes.push("watch mode: PersistentVolumes and StorageClasses are not read (run without --watch for them)".into());
+        }
         Watch {
-            stores: Stores {
-                sets: None,
-                daemons: Some(daemons),
-                pods: Some(pods),
-                claims: None,
-                services: None,
-                events: Some(events),
-                nodes,
-                revisions: Some(revisions),
-            },
+            stores: st,
             changes,
         }
     }
@@ -178,141 +175,80 @@ impl Watch {
 
     /// Whether every store has finished its initial list.
     pub fn ready(&self) -> bool {
+        fn done<K>(s: &Option<Store<K>>) -> bool
+        where
+            K: kube::Resource + Clone + 'static,
+            K::DynamicType: Eq + Hash + Clone,
+        {
+            s.as_ref()
+                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+        }
         let s = &self.stores;
-        s.sets
-            .as_ref()
-            .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.nodes
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.revisions
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.daemons
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.pods
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.claims
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.services
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
-            && s.events
-                .as_ref()
-                .is_none_or(|d| d.wait_until_ready().now_or_never().is_some())
+        done(&s.sets)
+            && done(&s.daemons)
+            && done(&s.pods)
+            && done(&s.claims)
+            && done(&s.services)
+            && done(&s.events)
+            && done(&s.hpas)
+            && done(&s.nodes)
+            && done(&s.revisions)
     }
 }
 
-fn by_selector<K>(store: &Option<Store<K>>, selector: Option<&kube::core::Selector>) -> Vec<K>
+fn owned<K: Clone>(store: &Option<Store<K>>) -> Vec<K>
 where
     K: kube::Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
-    match (store, selector) {
-        (Some(st), Some(sel)) => owned(st.state_filter_selector(sel)),
-        _ => Vec::new(),
-    }
-}
-
-fn owned<K: Clone>(v: Vec<Arc<K>>) -> Vec<K> {
-    v.into_iter().map(|a| (*a).clone()).collect()
+    store
+        .as_ref()
+        .map(|s| s.state().into_iter().map(|a| (*a).clone()).collect())
+        .unwrap_or_default()
 }
 
 impl Stores {
-    /// Every StatefulSet and DaemonSet, as the fleet view wants them.
-    pub fn fleet(&self) -> (Vec<StatefulSet>, Vec<DaemonSet>) {
-        (
-            self.sets
-                .as_ref()
-                .map(|d| owned(d.state()))
-                .unwrap_or_default(),
-            self.daemons
-                .as_ref()
-                .map(|d| owned(d.state()))
-                .unwrap_or_default(),
-        )
+    /// Everything the stores hold, as the LIST path would have read it.
+    pub fn inventory(&self) -> Inventory {
+        Inventory {
+            sets: owned(&self.sets),
+            daemons: owned(&self.daemons),
+            pods: owned(&self.pods),
+            claims: owned(&self.claims),
+            services: owned(&self.services),
+            revisions: owned(&self.revisions),
+            events: owned(&self.events),
+            hpas: owned(&self.hpas),
+            nodes: self.nodes.as_ref().map(|_| owned(&self.nodes)),
+            volumes: None,
+            storage_classes: None,
+            notes: self.notes.clone(),
+        }
     }
 
     /// A snapshot of StatefulSet `name` from the stores.
     pub async fn sts_snapshot(&self, c: &Cluster, name: &str) -> Result<StsSnapshot, Failure> {
-        let all_sets = self
+        let inv = self.inventory();
+        match inv
             .sets
-            .as_ref()
-            .map(|d| owned(d.state()))
-            .unwrap_or_default();
-        let Some(sts) = all_sets
             .iter()
             .find(|s| s.metadata.name.as_deref() == Some(name))
-            .cloned()
-        else {
-            return Err(missing(c, "statefulset", "statefulsets", name).await);
-        };
-        let spec = sts.spec.clone().unwrap_or_default();
-        let selector = kube::core::Selector::try_from(spec.selector.clone()).ok();
-        let pods = match (&self.pods, &selector) {
-            (Some(p), Some(sel)) => owned(p.state_filter_selector(sel)),
-            _ => Vec::new(),
-        };
-        let svc_name = spec.service_name.clone().unwrap_or_default();
-        let service = self
-            .services
-            .as_ref()
-            .and_then(|s| {
-                s.state()
-                    .into_iter()
-                    .find(|v| v.metadata.name.as_deref() == Some(svc_name.as_str()))
-            })
-            .map(|v| (*v).clone());
-        Ok(StsSnapshot {
-            sts,
-            all_sets,
-            pods,
-            claims: self.claims.as_ref().map(|s| owned(s.state())).unwrap_or_default(),
-            service,
-            events: self.events.as_ref().map(|s| owned(s.state())).unwrap_or_default(),
-            notes: vec!["watch mode: PersistentVolumes and StorageClasses are not read (run without --watch for them)".into()],
-            ..Default::default()
-        })
+        {
+            Some(sts) => Ok(inv.sts_snapshot(sts)),
+            None => Err(missing(c, "statefulset", "statefulsets", name).await),
+        }
     }
 
     /// A snapshot of DaemonSet `name` from the stores.
     pub async fn ds_snapshot(&self, c: &Cluster, name: &str) -> Result<DsSnapshot, Failure> {
-        let ds = self
+        let inv = self.inventory();
+        match inv
             .daemons
-            .as_ref()
-            .and_then(|d| {
-                d.state()
-                    .into_iter()
-                    .find(|v| v.metadata.name.as_deref() == Some(name))
-            })
-            .map(|v| (*v).clone());
-        let Some(ds) = ds else {
-            return Err(missing(c, "daemonset", "daemonsets", name).await);
-        };
-        let spec = ds.spec.clone().unwrap_or_default();
-        let selector = kube::core::Selector::try_from(spec.selector.clone()).ok();
-        let pods: Vec<Pod> = by_selector(&self.pods, selector.as_ref());
-        let revisions: Vec<ControllerRevision> = by_selector(&self.revisions, selector.as_ref());
-        let nodes = self.nodes.as_ref().map(|n| owned(n.state()));
-        let notes = if nodes.is_none() {
-            vec!["not allowed to list nodes: node eligibility (taints, labels, readiness) not checked".to_string()]
-        } else {
-            Vec::new()
-        };
-        Ok(DsSnapshot {
-            ds,
-            nodes,
-            pods,
-            revisions,
-            events: self
-                .events
-                .as_ref()
-                .map(|s| owned(s.state()))
-                .unwrap_or_default(),
-            notes,
-        })
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+        {
+            Some(ds) => Ok(inv.ds_snapshot(ds)),
+            None => Err(missing(c, "daemonset", "daemonsets", name).await),
+        }
     }
 }

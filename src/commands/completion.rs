@@ -351,7 +351,7 @@ async fn lookup(g: &GlobalArgs, want: &Want) -> Result<Vec<String>, crate::error
     let c = cluster::connect(g).await?;
     match want {
         Want::Sets { daemonsets, prefix } => {
-            let (sts, ds) = cluster::fetch::fleet(&c, false).await?;
+            let (sts, ds) = cluster::fetch::sets_and_daemons(&c).await?;
             let names = |v: Vec<Option<String>>| v.into_iter().flatten().collect::<Vec<_>>();
             let sts = names(sts.into_iter().map(|s| s.metadata.name).collect());
             let ds = names(ds.into_iter().map(|d| d.metadata.name).collect());

@@ -7,7 +7,8 @@ use k8s_openapi::jiff::Timestamp;
 use crate::analysis::finding::Severity;
 use crate::analysis::{fleet, statefulset};
 use crate::cli::{FailOn, GlobalArgs, OutputFormat, StatusArgs};
-use crate::cluster::watch::Watch;
+use crate::cluster::access::{Need, can_i};
+use crate::cluster::watch::{Allowed, Scope, Watch};
 use crate::cluster::{self, Cluster, fetch};
 use crate::error::{Exit, Failure, Outcome};
 use crate::render::{self, Printer};
@@ -40,17 +41,21 @@ pub(crate) enum WatchTarget {
 }
 
 fn fleet_view(f: &fleet::Fleet, args: &StatusArgs, printer: &Printer, compact: bool) -> View {
-    let text = render_doc(f, args.output, compact)
-        .unwrap_or_else(|| render::fleet::fleet_table(f, args.all_namespaces, &printer.style));
-    let worst = f
-        .items
-        .iter()
-        .map(|r| match r.verdict {
-            "Degraded" => Severity::Error,
-            "Progressing" => Severity::Warning,
-            _ => Severity::Info,
-        })
-        .max();
+    let text = render_doc(f, args.output, compact).unwrap_or_else(|| {
+        render::fleet::fleet_table(
+            f,
+            args.all_namespaces,
+            args.output == OutputFormat::Wide,
+            &printer.style,
+        )
+    });
+    let mut text = text;
+    if !matches!(args.output, OutputFormat::Json | OutputFormat::Yaml) {
+        for n in &f.notes {
+            text.push_str(&format!("note: {n}\n"));
+        }
+    }
+    let worst = f.items.iter().filter_map(|r| r.worst).max();
     View { text, worst }
 }
 
@@ -97,6 +102,14 @@ fn is_domain(s: &str) -> bool {
         })
 }
 
+/// The view options from the command line.
+pub(crate) fn view_options(g: &GlobalArgs, args: &StatusArgs) -> statefulset::ViewOptions {
+    statefulset::ViewOptions {
+        cluster_domain: args.cluster_domain.clone(),
+        context: g.context.clone(),
+    }
+}
+
 /// Runs `status`.
 pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome {
     let target = args.target.as_deref().map(target::parse).transpose()?;
@@ -139,25 +152,28 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
     let c = cluster::connect(g).await?;
     match target {
         Some(t) if t.kind != Kind::StatefulSet => {
-            super::status_ds::run(&c, &t.name, &args, printer, watch_for).await
+            super::status_ds::run(&c, g, &t.name, &args, printer, watch_for).await
         }
         Some(t) if args.watch => {
-            watch(&c, WatchTarget::Sts(t.name), &args, printer, watch_for).await
+            watch(&c, g, WatchTarget::Sts(t.name), &args, printer, watch_for).await
         }
-        None if args.watch => watch(&c, WatchTarget::Fleet, &args, printer, watch_for).await,
+        None if args.watch => watch(&c, g, WatchTarget::Fleet, &args, printer, watch_for).await,
         None => {
-            let (sets, daemons) = fetch::fleet(&c, args.all_namespaces).await?;
-            let v = fleet_view(&fleet::fleet(&sets, &daemons), &args, printer, false);
+            let inv = fetch::fleet(&c, args.all_namespaces).await?;
+            let opts = view_options(g, &args);
+            let v = fleet_view(
+                &fleet::fleet(&inv, &opts, Timestamp::now()),
+                &args,
+                printer,
+                false,
+            );
             printer.out(&v.text);
             Ok(fail_on_exit(args.fail_on, v.worst))
         }
         Some(t) => {
             let snap =
                 fetch::sts_snapshot_with(&c, &t.name, args.output != OutputFormat::Table).await?;
-            let opts = statefulset::ViewOptions {
-                cluster_domain: args.cluster_domain.clone(),
-            };
-            let rep = statefulset::analyze(&snap, &opts, Timestamp::now());
+            let rep = statefulset::analyze(&snap, &view_options(g, &args), Timestamp::now());
             let v = sts_view(&rep, &args, printer, false);
             printer.out(&v.text);
             Ok(fail_on_exit(args.fail_on, v.worst))
@@ -170,16 +186,41 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
 /// previous one after a blank line (JSON: one document per line).
 pub(crate) async fn watch(
     c: &Cluster,
+    g: &GlobalArgs,
     target: WatchTarget,
     args: &StatusArgs,
     printer: &Printer,
     watch_for: Option<Duration>,
 ) -> Outcome {
-    let mut w = match &target {
-        WatchTarget::Sts(_) => Watch::statefulset(c),
-        WatchTarget::Ds(_, nodes) => Watch::daemonset(c, *nodes),
-        WatchTarget::Fleet => Watch::fleet(c, args.all_namespaces),
+    let (scope, all_ns) = match &target {
+        WatchTarget::Sts(_) => (Scope::StatefulSet, false),
+        WatchTarget::Ds(..) => (Scope::DaemonSet, false),
+        WatchTarget::Fleet => (Scope::Fleet, args.all_namespaces),
     };
+    // Rights are checked with SelfSubjectAccessReviews (no extra LISTs): a
+    // kind this user may not watch is left out with a note.
+    let ns = if all_ns { "" } else { c.namespace.as_str() };
+    let may = |group: &'static str, resource: &'static str, ns: &str| {
+        let ns = ns.to_string();
+        async move {
+            let need = Need {
+                verb: "watch",
+                group,
+                resource,
+            };
+            can_i(c, need, &ns).await
+        }
+    };
+    let allowed = Allowed {
+        nodes: match &target {
+            WatchTarget::Ds(_, nodes) => *nodes,
+            WatchTarget::Fleet => may("", "nodes", "").await?,
+            WatchTarget::Sts(_) => false,
+        },
+        hpas: scope != Scope::DaemonSet && may("autoscaling", "horizontalpodautoscalers", ns).await?,
+        events: may("", "events", ns).await?,
+    };
+    let mut w = Watch::start(c, scope, all_ns, allowed);
     let deadline = async {
         match watch_for {
             Some(d) => tokio::time::sleep(d).await,
@@ -187,9 +228,7 @@ pub(crate) async fn watch(
         }
     };
     tokio::pin!(deadline);
-    let opts = statefulset::ViewOptions {
-        cluster_domain: args.cluster_domain.clone(),
-    };
+    let opts = view_options(g, args);
     let compact = matches!(args.output, OutputFormat::Json | OutputFormat::Yaml);
     let mut last: Option<String> = None;
     let mut worst = None;
@@ -225,11 +264,16 @@ pub(crate) async fn watch(
             }
             WatchTarget::Ds(n, _) => {
                 let snap = w.stores.ds_snapshot(c, n).await?;
-                super::status_ds::ds_view(&snap, c, args, printer, compact)
+                super::status_ds::ds_view(&snap, g.context.as_deref(), args, printer, compact)
             }
             WatchTarget::Fleet => {
-                let (sets, daemons) = w.stores.fleet();
-                fleet_view(&fleet::fleet(&sets, &daemons), args, printer, compact)
+                let inv = w.stores.inventory();
+                fleet_view(
+                    &fleet::fleet(&inv, &opts, Timestamp::now()),
+                    args,
+                    printer,
+                    compact,
+                )
             }
         };
         if last.as_deref() == Some(view.text.as_str()) {

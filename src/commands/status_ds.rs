@@ -7,7 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::status::{View, WatchTarget, fail_on_exit, render_doc};
 use crate::analysis::daemonset::fix::quote;
 use crate::analysis::daemonset::{self, DsViewOptions, node_known};
-use crate::cli::{OutputFormat, StatusArgs};
+use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::cluster::Cluster;
 use crate::cluster::fetch_ds::{can_list_nodes, ds_snapshot, node_exists};
 use crate::error::{Failure, Outcome};
@@ -19,7 +19,7 @@ use crate::render::{self, Printer};
 /// finding before `--node` and `--only-problems` filter what is shown.
 pub(crate) fn ds_view(
     snap: &DsSnapshot,
-    c: &Cluster,
+    context: Option<&str>,
     args: &StatusArgs,
     printer: &Printer,
     compact: bool,
@@ -27,7 +27,7 @@ pub(crate) fn ds_view(
     let opts = DsViewOptions {
         node: args.node.clone(),
         only_problems: args.only_problems,
-        context: c.context.clone(),
+        context: context.map(str::to_string),
     };
     let rep = daemonset::analyze(snap, &opts, Timestamp::now());
     let mut text = render_doc(&rep, args.output, compact).unwrap_or_else(|| {
@@ -48,10 +48,8 @@ pub(crate) fn ds_view(
 }
 
 /// `nodes "X" not found`, as kubectl says it.
-fn unknown_node(c: &Cluster, node: &str) -> Failure {
-    let ctx = c
-        .context
-        .as_deref()
+fn unknown_node(context: Option<&str>, node: &str) -> Failure {
+    let ctx = context
         .map(|x| format!(" --context {}", quote(x)))
         .unwrap_or_default();
     Failure::cluster(format!("nodes {node:?} not found"))
@@ -61,6 +59,7 @@ fn unknown_node(c: &Cluster, node: &str) -> Failure {
 /// Runs `status ds/NAME`; with `--watch`, one LIST + WATCH per kind.
 pub async fn run(
     c: &Cluster,
+    g: &GlobalArgs,
     name: &str,
     args: &StatusArgs,
     printer: &Printer,
@@ -70,11 +69,12 @@ pub async fn run(
         if let Some(n) = &args.node
             && node_exists(c, n).await? == Some(false)
         {
-            return Err(unknown_node(c, n).into());
+            return Err(unknown_node(g.context.as_deref(), n).into());
         }
         let nodes = can_list_nodes(c).await?;
         return super::status::watch(
             c,
+            g,
             WatchTarget::Ds(name.to_string(), nodes),
             args,
             printer,
@@ -86,9 +86,9 @@ pub async fn run(
     if let Some(n) = &args.node
         && node_known(&snap, n) == Some(false)
     {
-        return Err(unknown_node(c, n).into());
+        return Err(unknown_node(g.context.as_deref(), n).into());
     }
-    let view = ds_view(&snap, c, args, printer, false);
+    let view = ds_view(&snap, g.context.as_deref(), args, printer, false);
     printer.out(&view.text);
     Ok(fail_on_exit(args.fail_on, view.worst))
 }

@@ -10,15 +10,15 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::analysis::pod;
 use crate::analysis::statefulset::checks::event_time;
 
 pub use crate::analysis::canary::{
-    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION, StepSpec,
-    parse_steps, partition, partition_for, progress, resolve_steps,
+    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION,
+    StepSpec, parse_steps, partition, partition_for, progress, resolve_steps,
 };
 
 /// The message of the controller's FailedCreate on StatefulSet `name` when

@@ -3,10 +3,9 @@
 //! report in, string out.
 
 use super::Style;
-use super::statefulset::{findings_text, plain_table, table_text};
-use crate::analysis::daemonset::{DsReport, NodeState};
+use super::statefulset::{findings_text, health_line, plain_table, table_text};
+use crate::analysis::daemonset::{DsReport, NodeState, Rollout, RolloutState};
 use crate::analysis::finding::Severity;
-use crate::analysis::health::Health;
 
 fn yn(v: Option<bool>) -> &'static str {
     match v {
@@ -16,11 +15,48 @@ fn yn(v: Option<bool>) -> &'static str {
     }
 }
 
-fn health(h: Health, st: &Style) -> String {
-    match h {
-        Health::Healthy | Health::ScaledToZero => st.green(h.as_str()),
-        Health::Progressing | Health::Paused => st.yellow(h.as_str()),
-        Health::Degraded | Health::Stalled => st.red(h.as_str()),
+/// `6856db577c (update, revision 2): 1 pod(s) | 6b7dbcfc4b (old): 2 pod(s)`.
+fn revisions(r: &Rollout) -> String {
+    let update = r.update_hash.as_deref().unwrap_or("-");
+    let tag = |h: &str| {
+        if h == update {
+            match r.update_revision {
+                Some(n) => format!("update, revision {n}"),
+                None => "update".to_string(),
+            }
+        } else {
+            "old".to_string()
+        }
+    };
+    let mut parts: Vec<String> = r
+        .pods_by_revision
+        .iter()
+        .map(|(h, n)| format!("{h} ({}): {n} pod(s)", tag(h)))
+        .collect();
+    if !r.pods_by_revision.iter().any(|(h, _)| h == update) {
+        parts.insert(0, format!("{update} ({}): no pods yet", tag(update)));
+    }
+    parts.join(" | ")
+}
+
+fn rollout_text(rep: &DsReport) -> String {
+    let c = &rep.counts;
+    match rep.rollout.state {
+        RolloutState::Complete => "complete: every daemon pod runs the update revision".into(),
+        RolloutState::NotObserved => format!(
+            "spec change not yet observed (generation {}, observed {})",
+            c.generation, c.observed_generation
+        ),
+        RolloutState::InProgress { updated, desired } => {
+            format!("in progress: {updated} of {desired} nodes updated")
+        }
+        RolloutState::WaitingOnBudget { updated, desired } => format!(
+            "waiting: {updated} of {desired} nodes updated, unavailable pods use the whole maxUnavailable={} budget",
+            rep.rollout.max_unavailable
+        ),
+        RolloutState::WaitingForDeletes { waiting } => {
+            format!("OnDelete: {waiting} pod(s) wait to be deleted by hand")
+        }
     }
 }
 
@@ -28,30 +64,13 @@ fn header(rep: &DsReport, st: &Style) -> String {
     let c = &rep.counts;
     let r = &rep.rollout;
     let mut out = format!("{} {}/{}\n", st.bold("DaemonSet"), rep.namespace, rep.name);
-    let v = &rep.verdict;
-    out.push_str(&format!("Health:     {}", health(v.health, st)));
-    if !v.reason.is_empty() {
-        out.push_str(&format!(" ({})", v.reason));
-    }
-    out.push('\n');
+    out.push_str(&health_line(&rep.verdict, st));
     out.push_str(&format!(
         "Pods:       {} desired | {} current | {} ready | {} updated | {} available | {} misscheduled\n",
         c.desired, c.current, c.ready, c.up_to_date, c.available, c.misscheduled
     ));
-    let update = r.update_hash.as_deref().unwrap_or("-");
-    let current = if r.old_hashes.is_empty() {
-        update.to_string()
-    } else {
-        r.old_hashes.join(", ")
-    };
-    out.push_str(&format!("Revisions:  current {current} | update {update}"));
-    if let Some(n) = r.update_revision {
-        out.push_str(&format!(" (revision {n})"));
-    }
-    if !r.old_hashes.is_empty() {
-        out.push_str(&format!(" {}", st.yellow("(rollout in progress)")));
-    }
-    out.push('\n');
+    out.push_str(&format!("Revisions:  {}\n", revisions(r)));
+    out.push_str(&format!("Rollout:    {}\n", rollout_text(rep)));
     let strategy = if r.strategy == "RollingUpdate" {
         format!(
             "RollingUpdate (maxUnavailable {}, maxSurge {})",
@@ -97,7 +116,11 @@ pub fn ds_table(rep: &DsReport, wide: bool, st: &Style) -> String {
         let rev = pod
             .map(|p| {
                 let h = p.revision.clone().unwrap_or_else(|| "?".into());
-                if p.updated { h } else { format!("{h} (old)") }
+                if p.updated {
+                    format!("{h} (update)")
+                } else {
+                    format!("{h} (old)")
+                }
             })
             .unwrap_or_else(dash);
         let mut row = vec![

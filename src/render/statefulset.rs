@@ -5,7 +5,11 @@ use comfy_table::{Table, presets};
 
 use super::Style;
 use crate::analysis::finding::Finding;
-use crate::analysis::statefulset::{ClaimView, OrdinalRow, StsReport};
+use crate::analysis::health::Verdict;
+use crate::analysis::statefulset::{
+    CanaryStagePhase, ClaimView, DnsState, Header, OrdinalRow, RolloutState, ServiceVerdict,
+    StsReport,
+};
 
 /// A kubectl-looking table: no borders, three spaces between columns.
 pub fn plain_table(headers: Vec<String>) -> Table {
@@ -31,14 +35,16 @@ pub fn table_text(t: &mut Table) -> String {
 }
 
 fn claim_cell(c: &ClaimView, wide: bool, st: &Style) -> String {
+    if c.phase == "Missing" {
+        return st.dim("-");
+    }
     let phase = match c.phase.as_str() {
         "Bound" => st.green("Bound"),
-        "Missing" => st.dim("-"),
         other => st.red(other),
     };
     let mut s = match &c.capacity {
-        Some(cap) if c.phase != "Missing" => format!("{phase} {cap}"),
-        _ => phase,
+        Some(cap) => format!("{} {phase} {cap}", c.name),
+        None => format!("{} {phase}", c.name),
     };
     if wide {
         for part in [&c.storage_class, &c.volume, &c.reclaim_policy] {
@@ -49,8 +55,24 @@ fn claim_cell(c: &ClaimView, wide: bool, st: &Style) -> String {
     s
 }
 
+fn dns_cell(r: &OrdinalRow, wide: bool, st: &Style) -> String {
+    let Some(state) = r.dns_state else {
+        return st.dim("-");
+    };
+    let word = match state {
+        DnsState::Resolves => st.green("ok"),
+        DnsState::NoRecords => st.red("none (Service)"),
+        DnsState::NotReady => st.yellow("not yet (not Ready)"),
+        DnsState::NoPod => st.dim("- (no pod)"),
+    };
+    match (&r.dns, wide) {
+        (Some(name), true) => format!("{name} {word}"),
+        _ => word,
+    }
+}
+
 fn row_cells(r: &OrdinalRow, rep: &StsReport, wide: bool, st: &Style) -> Vec<String> {
-    let mut cells = vec![r.ordinal.to_string()];
+    let mut cells = Vec::new();
     match &r.pod {
         Some(p) => {
             let revision = match &p.revision {
@@ -92,39 +114,95 @@ fn row_cells(r: &OrdinalRow, rep: &StsReport, wide: bool, st: &Style) -> Vec<Str
             cells.push("-".into());
         }
     }
+    // One column per template, in template order (rows always carry one
+    // claim per template, Missing included, so columns never shift).
     for c in &r.claims {
         cells.push(claim_cell(c, wide, st));
     }
-    // Out-of-range rows may have fewer claims (missing ones dropped).
-    while cells.len() < base_columns(wide) + rep.header.volume_claim_templates.len() {
-        cells.push(String::new());
-    }
-    cells.push(r.dns.clone().unwrap_or_else(|| {
-        if r.in_range {
-            "-".into()
-        } else {
-            st.dim("(out of range)")
-        }
-    }));
+    cells.push(if r.in_range {
+        dns_cell(r, wide, st)
+    } else {
+        st.dim("(out of range)")
+    });
     cells
 }
 
-fn base_columns(wide: bool) -> usize {
-    if wide { 9 } else { 8 }
-}
-
-/// The findings table (SEVERITY, OBJECT, FINDING with its fix), shared by
-/// the StatefulSet and DaemonSet views.
-pub(crate) fn findings_text(findings: &[Finding], st: &Style) -> String {
+/// The findings table shared by the StatefulSet and DaemonSet views: one
+/// row per finding, every object of a grouped finding on its own line, the
+/// fix below the message.
+pub fn findings_text(findings: &[Finding], st: &Style) -> String {
     let mut t = plain_table(vec!["SEVERITY".into(), "OBJECT".into(), "FINDING".into()]);
     for f in findings {
         let mut msg = f.message.clone();
         if let Some(fix) = &f.fix {
             msg.push_str(&format!("\nfix: {fix}"));
         }
-        t.add_row(vec![st.severity(f.severity), f.object.clone(), msg]);
+        t.add_row(vec![
+            st.severity(f.severity),
+            f.all_objects().join("\n"),
+            msg,
+        ]);
     }
     table_text(&mut t)
+}
+
+/// The `Health:` header line shared by the StatefulSet and DaemonSet views.
+pub fn health_line(v: &Verdict, st: &Style) -> String {
+    let cell = super::fleet::health_cell(v.health, st);
+    if v.reason.is_empty() {
+        format!("Health:     {cell}\n")
+    } else {
+        format!("Health:     {cell}: {}\n", v.reason)
+    }
+}
+
+fn revisions_line(h: &Header) -> String {
+    let counts: Vec<String> = h
+        .pods_by_revision
+        .iter()
+        .map(|(rev, n)| {
+            let tag = if *rev == h.update_revision {
+                "update"
+            } else {
+                "old"
+            };
+            format!("{rev} ({tag}): {n} pod(s)")
+        })
+        .collect();
+    let update = if counts.iter().any(|c| c.contains("(update)")) {
+        String::new()
+    } else {
+        format!("update {} (no pods yet)", or_dash(&h.update_revision))
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if !update.is_empty() {
+        parts.push(update);
+    }
+    parts.extend(counts);
+    if parts.is_empty() {
+        parts.push(format!("update {}", or_dash(&h.update_revision)));
+    }
+    format!("Revisions:  {}\n", parts.join(" | "))
+}
+
+fn rollout_text(h: &Header) -> String {
+    match h.rollout {
+        RolloutState::Complete => "complete: every pod runs the update revision".into(),
+        RolloutState::NotObserved => format!(
+            "spec change not yet observed (generation {}, observed {})",
+            h.generation, h.observed_generation
+        ),
+        RolloutState::InProgress { updated, target } => {
+            format!("in progress: {updated} of {target} pods at or above the partition updated")
+        }
+        RolloutState::Partitioned { held } => format!(
+            "held by partition {}: {held} pod(s) below it stay on the old revision",
+            h.partition.unwrap_or(0)
+        ),
+        RolloutState::WaitingForDeletes { waiting } => {
+            format!("OnDelete: {waiting} pod(s) wait to be deleted by hand")
+        }
+    }
 }
 
 /// The StatefulSet view as text.
@@ -148,78 +226,62 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         rep.namespace,
         rep.name
     ));
+    out.push_str(&health_line(&rep.verdict, st));
     out.push_str(&format!(
-        "Replicas:   {} desired | {} ready | {} current | {} updated | {} available\n",
-        h.replicas, h.ready_replicas, h.current_replicas, h.updated_replicas, h.available_replicas
+        "Replicas:   {} desired | {} ready | {} updated | {} available\n",
+        h.replicas, h.ready_replicas, h.updated_replicas, h.available_replicas
     ));
-    let same = h.current_revision == h.update_revision;
-    out.push_str(&format!(
-        "Revisions:  current {} | update {}{}\n",
-        or_dash(&h.current_revision),
-        or_dash(&h.update_revision),
-        if same {
-            String::new()
-        } else {
-            format!(" {}", st.yellow("(rollout in progress)"))
-        }
-    ));
+    out.push_str(&revisions_line(h));
+    out.push_str(&format!("Rollout:    {}\n", rollout_text(h)));
     out.push_str(&format!(
         "Strategy:   {strategy} | {} | minReadySeconds {} | ordinals.start {}\n",
         h.pod_management_policy, h.min_ready_seconds, h.ordinals_start
     ));
-    let verdict = if h.service_verdict == "ok" {
+    let verdict = if h.service_verdict == ServiceVerdict::Ok {
         st.green("ok")
     } else {
-        st.red(&h.service_verdict)
+        st.red(h.service_verdict.as_str())
+    };
+    let dns = match (&h.dns_pattern, h.service_verdict) {
+        (Some(p), ServiceVerdict::Ok) => format!(", DNS {p}"),
+        (Some(_), _) => ", no per-pod DNS names".to_string(),
+        (None, _) => String::new(),
     };
     out.push_str(&format!(
-        "Service:    {} ({verdict}) | PVC retention: whenDeleted {}, whenScaled {}\n\n",
+        "Service:    {} ({verdict}){dns}\nClaims:     retention whenDeleted {}, whenScaled {}\n",
         or_dash(&h.service_name),
         h.pvc_retention_when_deleted,
         h.pvc_retention_when_scaled
     ));
-
-    if let Some(c) = &rep.canary {
-        let total = c.counts.len();
-        // `completed` counts the steps finished before the one last started.
-        let step = (c.completed + 1).min(total);
-        let n = c.counts.get(step.saturating_sub(1)).copied().unwrap_or(0);
-        let part = h.partition.unwrap_or(0);
-        let above: Vec<_> = rep
-            .ordinals
-            .iter()
-            .filter(|r| r.ordinal - h.ordinals_start >= part)
-            .collect();
-        let settled = !above.is_empty()
-            && above
-                .iter()
-                .all(|r| r.pod.as_ref().is_some_and(|p| p.updated && p.ready));
-        let state = if c.phase == crate::analysis::canary::CanaryPhase::Aborting {
-            st.red("aborting")
-        } else if settled && step == total && part == c.floor {
-            st.green("complete")
-        } else if settled {
-            st.green("complete, waiting for the next step")
-        } else {
-            st.yellow("in progress")
+    if let (Some(c), Some(stage)) = (&rep.canary, &rep.canary_stage) {
+        let phase = match stage.phase {
+            CanaryStagePhase::GateFailing | CanaryStagePhase::Aborting => {
+                st.red(stage.phase.as_str())
+            }
+            CanaryStagePhase::Running => st.yellow(stage.phase.as_str()),
+            CanaryStagePhase::BetweenSteps | CanaryStagePhase::Complete => {
+                st.green(stage.phase.as_str())
+            }
         };
         out.push_str(&format!(
-            "{}     {} -> {}: step {step}/{total} ({n} pod(s) updated) {state}; floor {}\n            resume: kubectl sts canary {} -n {} | roll back: kubectl sts canary {} -n {} --abort\n\n",
+            "{}     {} -> {}: step {}/{} {phase}, {} pod(s) on the canary revision; floor {}\n",
             st.cyan("Canary:"),
             c.from,
-            c.to,
+            if c.to.is_empty() {
+                "(pending)"
+            } else {
+                c.to.as_str()
+            },
+            stage.step,
+            stage.steps,
+            stage.updated,
             c.floor,
-            rep.name,
-            rep.namespace,
-            rep.name,
-            rep.namespace
         ));
     }
-    let mut headers: Vec<String> = [
-        "ORDINAL", "POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE",
-    ]
-    .map(String::from)
-    .to_vec();
+    out.push('\n');
+    let mut headers: Vec<String> = ["POD", "READY", "STATUS", "RESTARTS", "AGE", "NODE"]
+        .map(String::from)
+        .to_vec();
     if wide {
         headers.push("IP".into());
     }
@@ -254,9 +316,10 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
     if !rep.out_of_range.is_empty() {
         let live = if h.replicas > 0 {
             format!(
-                "live ordinals {}..{}",
-                h.ordinals_start,
-                h.ordinals_start + h.replicas - 1
+                "live ordinals {}",
+                crate::analysis::statefulset::ordinal_range(
+                    &(h.ordinals_start..h.ordinals_start + h.replicas)
+                )
             )
         } else {
             "no live ordinals: replicas 0".to_string()
@@ -279,7 +342,7 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
     if !rep.stray_claims.is_empty() {
         out.push_str("\nClaims of removed or renamed volumeClaimTemplates:\n");
         for c in &rep.stray_claims {
-            out.push_str(&format!("  {}  {}\n", c.name, claim_cell(c, wide, st)));
+            out.push_str(&format!("  {}\n", claim_cell(c, wide, st)));
         }
     }
     if rep.findings.is_empty() {

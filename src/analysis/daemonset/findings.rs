@@ -30,17 +30,15 @@ pub(super) struct Item {
     pub node: Option<String>,
     /// `pod/NAME`, `node/NAME` or `daemonset/NAME`.
     pub object: String,
-    /// What a group of these counts: `pod`, `node`.
-    pub noun: &'static str,
-    /// How it appears in a group's list: `agent-x on n0`, `n0`.
-    pub member: String,
+    /// For a pod, its node: a group's message ends with `(on n0, n1)`.
+    pub on_node: Option<String>,
     /// The pod it is about (for `kubectl delete pod`).
     pub pod: Option<String>,
     /// The message when it stands alone.
     pub message: String,
     /// Items with the same id, severity, health and key become one finding.
     pub key: Option<String>,
-    /// The message of a group; the members follow in parentheses.
+    /// The message of a group (its objects are listed in `objects`).
     pub group_message: String,
     pub fix: FixPart,
 }
@@ -61,8 +59,7 @@ impl Item {
             health,
             node: None,
             object: format!("daemonset/{ds}"),
-            noun: "daemonset",
-            member: ds.to_string(),
+            on_node: None,
             pod: None,
             group_message: message.clone(),
             message,
@@ -70,10 +67,6 @@ impl Item {
             fix,
         }
     }
-}
-
-fn plural_noun(noun: &str) -> String {
-    format!("{noun}s")
 }
 
 /// Groups items into findings (first-seen order; [`crate::analysis::finding::sort`]
@@ -100,24 +93,24 @@ pub(super) fn group(items: &[&Item], scope: &Scope) -> Vec<Finding> {
         .into_iter()
         .map(|members| {
             let first = members[0];
-            let (object, message) = if members.len() == 1 {
-                (first.object.clone(), first.message.clone())
+            let message = if members.len() == 1 {
+                first.message.clone()
             } else {
-                (
-                    format!("{} {}", members.len(), plural_noun(first.noun)),
-                    format!(
-                        "{} ({})",
-                        first.group_message,
-                        members
-                            .iter()
-                            .map(|m| m.member.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
+                let nodes: Vec<&str> = members
+                    .iter()
+                    .filter_map(|m| m.on_node.as_deref())
+                    .collect();
+                if nodes.is_empty() {
+                    first.group_message.clone()
+                } else {
+                    format!("{} (on {})", first.group_message, nodes.join(", "))
+                }
             };
-            let mut f =
-                Finding::new(first.id, first.severity, object, message).health(first.health);
+            let mut f = Finding::new(first.id, first.severity, first.object.clone(), message)
+                .health(first.health);
+            if members.len() > 1 {
+                f.objects = members.iter().map(|m| m.object.clone()).collect();
+            }
             match &first.fix {
                 FixPart::None => {}
                 FixPart::Same(s) => f = f.fix(s.clone()),

@@ -127,6 +127,28 @@ pub struct Rollout {
     pub old_nodes: Vec<String>,
     /// Why the update does not progress, when it waits on its budget.
     pub stuck: Option<String>,
+    /// Pods per revision (`[hash, count]`, the update revision first).
+    pub pods_by_revision: Vec<(String, usize)>,
+    /// Where the rollout stands, judged from the pods' revisions.
+    pub state: RolloutState,
+}
+
+/// Where a DaemonSet's rollout stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum RolloutState {
+    /// Every daemon pod runs the update revision (nodes without a pod are
+    /// counted under CURRENT, not as a rollout).
+    #[default]
+    Complete,
+    /// The controller has not acted on the latest spec yet.
+    NotObserved,
+    /// Pods on older revisions are being replaced.
+    InProgress { updated: i32, desired: i32 },
+    /// The replacement waits: unavailable pods use the whole budget.
+    WaitingOnBudget { updated: i32, desired: i32 },
+    /// OnDelete: pods on older revisions wait to be deleted by hand.
+    WaitingForDeletes { waiting: usize },
 }
 
 /// The daemon pod on a node.

@@ -10,8 +10,8 @@ use super::eligibility::{self, Blocker};
 use super::findings::{FixPart, Item, group};
 use super::fix::{self, Scope};
 use super::{
-    Counts, DsReport, DsViewOptions, HASH, NodeRow, NodeState, PodView, Rollout, current_revision,
-    owned_revisions, plural, pods_by_node, resolve, summary,
+    Counts, DsReport, DsViewOptions, HASH, NodeRow, NodeState, PodView, Rollout, RolloutState,
+    current_revision, owned_revisions, plural, pods_by_node, resolve, summary,
 };
 use crate::analysis::finding::{self, Finding, Severity};
 use crate::analysis::health::{self, Health};
@@ -331,11 +331,7 @@ fn node_row(
         health,
         node: Some(node.to_string()),
         object: format!("pod/{}", p.metadata.name.as_deref().unwrap_or_default()),
-        noun: "pod",
-        member: format!(
-            "{} on {node}",
-            p.metadata.name.as_deref().unwrap_or_default()
-        ),
+        on_node: Some(node.to_string()),
         pod: p.metadata.name.clone(),
         message,
         key: Some(key),
@@ -349,8 +345,7 @@ fn node_row(
             health,
             node: Some(node.to_string()),
             object: format!("node/{node}"),
-            noun: "node",
-            member: node.to_string(),
+            on_node: None,
             pod: None,
             message,
             key: Some(key),
@@ -551,8 +546,7 @@ fn excluded_item(ctx: &Ctx, n: &Node, node: &str, blockers: &[Blocker]) -> Item 
         health: Health::Healthy,
         node: Some(node.to_string()),
         object: format!("node/{node}"),
-        noun: "node",
-        member: node.to_string(),
+        on_node: None,
         pod: None,
         message: format!("excluded: {}{note}", blockers_text(blockers)),
         key: Some(format!("{sig}|{fix_key}")),
@@ -607,8 +601,10 @@ fn rollout(
         .collect();
     let updated = counts.up_to_date;
     let mut stuck = None;
+    let mut state = RolloutState::Complete;
     let name = &ctx.name;
     if counts.observed_generation < counts.generation {
+        state = RolloutState::NotObserved;
         items.push(Item::daemonset(
             "ds.spec.not_observed",
             Severity::Info,
@@ -622,6 +618,7 @@ fn rollout(
         ));
     } else if ctx.update.is_some() && !old.is_empty() {
         if stype == "OnDelete" {
+            state = RolloutState::WaitingForDeletes { waiting: old.len() };
             let pods: Vec<String> = old
                 .iter()
                 .filter_map(|r| r.pod.as_ref().map(|p| p.name.clone()))
@@ -639,6 +636,7 @@ fn rollout(
                 FixPart::Same(ctx.scope.kubectl(&format!("delete pod {}", pods.join(" ")))),
             ));
         } else if ms == 0 && unavailable.len() as i32 >= mu {
+            state = RolloutState::WaitingOnBudget { updated, desired };
             let un: Vec<String> = unavailable.iter().map(|r| r.node.clone()).collect();
             let waiting = old_nodes.iter().filter(|n| !un.contains(n)).count();
             let msg = format!(
@@ -679,6 +677,7 @@ fn rollout(
             items.push(Item::daemonset(id, sev, health, name, msg.clone(), fix));
             stuck = Some(msg);
         } else {
+            state = RolloutState::InProgress { updated, desired };
             items.push(Item::daemonset(
                 "ds.rollout.in_progress",
                 Severity::Info,
@@ -709,5 +708,25 @@ fn rollout(
         desired,
         old_nodes,
         stuck,
+        pods_by_revision: pods_by_revision(rows, ctx.update.as_deref()),
+        state,
     }
+}
+
+/// Pods per revision hash, the update revision first, then by count.
+fn pods_by_revision(rows: &[NodeRow], update: Option<&str>) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for p in rows.iter().filter_map(|r| r.pod.as_ref()) {
+        *counts
+            .entry(p.revision.clone().unwrap_or_else(|| "?".into()))
+            .or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| {
+        (Some(b.0.as_str()) == update)
+            .cmp(&(Some(a.0.as_str()) == update))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(&b.0))
+    });
+    v
 }

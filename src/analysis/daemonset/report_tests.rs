@@ -5,7 +5,9 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::fix::{self, Scope};
-use super::{DsReport, DsViewOptions, NodeState, analyze, node_known, resolve, target_node};
+use super::{
+    DsReport, DsViewOptions, NodeState, RolloutState, analyze, node_known, resolve, target_node,
+};
 use crate::analysis::finding::{Finding, Severity};
 use crate::analysis::health::Health;
 use crate::model::DsSnapshot;
@@ -167,8 +169,9 @@ fn every_blocker_listed_and_label_fix_only_where_a_label_alone_admits() {
     let cp_f = ex.iter().find(|f| f.object == "node/cp").unwrap();
     assert_eq!(cp_f.fix, None, "labelling cp would not admit it");
     assert!(cp_f.message.contains("(intended: "), "{}", cp_f.message);
-    let group = ex.iter().find(|f| f.object == "2 nodes").unwrap();
-    assert_eq!(group.message, "excluded, without disk=ssd (w2, w3)");
+    let group = ex.iter().find(|f| f.object == "node/w2").unwrap();
+    assert_eq!(group.objects, vec!["node/w2", "node/w3"]);
+    assert_eq!(group.message, "excluded, without disk=ssd");
     assert_eq!(
         group.fix.as_deref(),
         Some("kubectl label node w2 w3 disk=ssd --overwrite")
@@ -273,6 +276,21 @@ fn quota_blocked_creation_is_stalled_and_not_a_rollout() {
         find(&r, "ds.pod.missing").is_empty(),
         "one finding, not one per node"
     );
+    assert_eq!(r.rollout.state, RolloutState::Complete);
+    let text = crate::render::daemonset::ds_table(&r, false, &crate::render::Style::default());
+    let head: Vec<&str> = text.lines().take(6).collect();
+    assert_eq!(
+        head,
+        vec![
+            "DaemonSet prod/agent",
+            "Health:     Stalled: daemonset/agent: 2 desired nodes have no daemon pod (n2, n3): pod creation fails: exceeded quota pod-cap (pods: requested 1, used 1, limited 1)",
+            "Pods:       3 desired | 1 current | 1 ready | 1 updated | 1 available | 0 misscheduled",
+            "Revisions:  h1 (update, revision 1): 1 pod(s)",
+            "Rollout:    complete: every daemon pod runs the update revision",
+            "Strategy:   RollingUpdate (maxUnavailable 1, maxSurge 0) | minReadySeconds 0",
+        ]
+    );
+    assert!(!text.contains("No problems"), "{text}");
     assert_eq!(r.verdict.health, Health::Stalled);
     assert!(
         !r.summary.iter().any(|l| l.contains("rollout")),
@@ -302,7 +320,9 @@ fn quota_blocked_creation_is_stalled_and_not_a_rollout() {
     };
     let r3 = run(&old, &DsViewOptions::default());
     assert!(find(&r3, "ds.pod.create_failed").is_empty());
-    assert_eq!(find(&r3, "ds.pod.missing")[0].object, "2 nodes");
+    let m = find(&r3, "ds.pod.missing");
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].objects, vec!["node/n2", "node/n3"]);
     assert_eq!(r3.verdict.health, Health::Degraded);
 }
 
@@ -333,10 +353,14 @@ fn crashing_update_groups_pods_and_is_stalled_with_a_rollback() {
     let r = run(&snap, &DsViewOptions::default());
     let nr = find(&r, "ds.pod.not_ready");
     assert_eq!(nr.len(), 1, "{nr:?}");
-    assert_eq!(nr[0].object, "3 pods");
+    assert_eq!(nr[0].object, "pod/agent-a");
+    assert_eq!(
+        nr[0].objects,
+        vec!["pod/agent-a", "pod/agent-b", "pod/agent-c"]
+    );
     assert_eq!(
         nr[0].message,
-        "not Ready: container main CrashLoopBackOff; see: kubectl logs agent-a -c main --previous -n prod (agent-a on n0, agent-b on n1, agent-c on n2)"
+        "not Ready: container main CrashLoopBackOff; see: kubectl logs agent-a -c main --previous -n prod (on n0, n1, n2)"
     );
     assert_eq!(nr[0].health, Health::Stalled);
     assert_eq!(
@@ -348,6 +372,17 @@ fn crashing_update_groups_pods_and_is_stalled_with_a_rollback() {
     assert_eq!(stuck[0].health, Health::Stalled);
     assert_eq!(r.verdict.health, Health::Stalled);
     assert_eq!(r.rollout.old_hashes, vec!["h1".to_string()]);
+    assert_eq!(
+        r.rollout.state,
+        RolloutState::WaitingOnBudget {
+            updated: 3,
+            desired: 4
+        }
+    );
+    assert_eq!(
+        r.rollout.pods_by_revision,
+        vec![("h2".to_string(), 3), ("h1".to_string(), 1)]
+    );
     assert_eq!(
         line(&r, "READY"),
         "READY 1: 3 pods not Ready: container main CrashLoopBackOff (n0, n1, n2)"
@@ -402,6 +437,10 @@ fn ondelete_old_pods_are_stalled_with_the_delete_command() {
         f[0].fix.as_deref(),
         Some("kubectl delete pod agent-a -n prod")
     );
+    assert_eq!(
+        r.rollout.state,
+        RolloutState::WaitingForDeletes { waiting: 1 }
+    );
     assert_eq!(r.verdict.health, Health::Stalled);
 }
 
@@ -429,6 +468,13 @@ fn a_rollout_within_its_budget_is_progressing() {
     let r = run(&snap, &DsViewOptions::default());
     assert_eq!(r.verdict.health, Health::Progressing);
     assert_eq!(find(&r, "ds.rollout.in_progress").len(), 1);
+    assert_eq!(
+        r.rollout.state,
+        RolloutState::InProgress {
+            updated: 1,
+            desired: 3
+        }
+    );
     assert!(
         line(
             &r,
@@ -463,7 +509,7 @@ fn misscheduled_pods_are_grouped_with_one_delete_command() {
     );
     let f = find(&r, "ds.pod.misscheduled");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].object, "2 pods");
+    assert_eq!(f[0].objects, vec!["pod/agent-a", "pod/agent-b"]);
     assert_eq!(
         f[0].fix.as_deref(),
         Some("kubectl delete pod agent-a agent-b -n prod --context 'my ctx'")

@@ -5,8 +5,9 @@ use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
 
 use super::claims::claims_of;
-use super::{OrdinalRow, StsReport, live_range};
+use super::{OrdinalRow, ServiceVerdict, StsReport, live_range};
 use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::health::Health;
 use crate::analysis::pod;
 use crate::model::StsSnapshot;
 
@@ -24,6 +25,7 @@ pub const ALL: &[Check] = &[
     claim_drift,
     resizing_claims,
     rollout,
+    canary,
     forced_rollback,
 ];
 
@@ -56,8 +58,8 @@ fn selector_matches(
     selector.iter().all(|(k, v)| l.get(k) == Some(v))
 }
 
-/// `ok`, `missing`, `not-headless`, `selector-mismatch` or `none`.
-pub fn service_verdict(s: &StsSnapshot) -> &'static str {
+/// The governing Service's verdict (B9).
+pub fn service_verdict(s: &StsSnapshot) -> ServiceVerdict {
     let name = s
         .sts
         .spec
@@ -65,14 +67,14 @@ pub fn service_verdict(s: &StsSnapshot) -> &'static str {
         .and_then(|sp| sp.service_name.as_deref())
         .unwrap_or("");
     if name.is_empty() {
-        return "none";
+        return ServiceVerdict::None;
     }
     let Some(svc) = &s.service else {
-        return "missing";
+        return ServiceVerdict::Missing;
     };
     let spec = svc.spec.clone().unwrap_or_default();
     if spec.cluster_ip.as_deref() != Some("None") {
-        return "not-headless";
+        return ServiceVerdict::NotHeadless;
     }
     let sel = spec.selector.unwrap_or_default();
     let template_labels = s
@@ -82,47 +84,92 @@ pub fn service_verdict(s: &StsSnapshot) -> &'static str {
         .and_then(|sp| sp.template.metadata.as_ref())
         .and_then(|m| m.labels.as_ref());
     if sel.is_empty() || !selector_matches(&sel, template_labels) {
-        return "selector-mismatch";
+        return ServiceVerdict::SelectorMismatch;
     }
-    "ok"
+    ServiceVerdict::Ok
+}
+
+/// The StatefulSet's `spec.selector.matchLabels` as `k=v,k2=v2` (a
+/// selector every pod of the set matches, and only equality terms, which
+/// `kubectl set selector` accepts).
+fn pod_selector(s: &StsSnapshot) -> String {
+    s.sts
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.selector.match_labels.as_ref())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+/// A pasteable command that creates headless Service `name` selecting `sel`.
+fn create_headless(name: &str, sel: &str, scope: &str) -> String {
+    format!(
+        "kubectl create service clusterip {name} --clusterip=None {scope} --dry-run=client -o yaml | kubectl set selector --local -f - '{sel}' -o yaml | kubectl apply {scope} -f -"
+    )
 }
 
 fn service(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
     let name = &r.header.service_name;
     let obj = format!("service/{name}");
-    let ns = &r.namespace;
+    let scope = &r.scope;
+    let sel = pod_selector(s);
     match service_verdict(s) {
-        "missing" => vec![Finding::new(
+        ServiceVerdict::Missing => vec![Finding::new(
             "service.missing",
             Severity::Error,
             obj,
             format!("governing Service {name:?} does not exist: the pods have no stable DNS names"),
         )
-        .fix(format!(
-            "create a headless Service named {name} (clusterIP: None) selecting the pod labels, e.g. kubectl create service clusterip {name} --clusterip=None -n {ns}"
-        ))],
-        "not-headless" => vec![Finding::new(
+        .fix(create_headless(name, &sel, scope))],
+        ServiceVerdict::NotHeadless => vec![Finding::new(
             "service.not_headless",
             Severity::Error,
             obj,
             format!("governing Service {name:?} is not headless (clusterIP is not None): per-pod DNS records are not published"),
         )
-        .fix(format!("recreate {name} with spec.clusterIP: None (clusterIP cannot be changed in place)"))],
-        "selector-mismatch" => vec![Finding::new(
+        .fix(format!(
+            "clusterIP cannot be changed in place; recreate {name} headless (clients of its cluster IP lose it): kubectl delete service {name} {scope} && {}",
+            create_headless(name, &sel, scope)
+        ))],
+        ServiceVerdict::SelectorMismatch => vec![Finding::new(
             "service.selector_mismatch",
             Severity::Error,
             obj,
-            format!("governing Service {name:?} does not select the pods: its selector does not match the pod template labels"),
+            format!(
+                "governing Service {name:?} does not select the pods: its selector {} does not match the pod labels ({sel})",
+                service_selector(s)
+            ),
         )
-        .fix(format!("set the selector of service/{name} to the StatefulSet's pod labels"))],
-        "none" => vec![Finding::new(
+        .fix(format!("kubectl set selector service {name} '{sel}' {scope}"))],
+        ServiceVerdict::None => vec![Finding::new(
             "service.unset",
             Severity::Warning,
             format!("statefulset/{}", r.name),
-            "spec.serviceName is empty: pods get no stable DNS names",
+            "spec.serviceName is empty: pods get no stable DNS names (serviceName cannot be changed on an existing StatefulSet)",
         )],
-        _ => publish_not_ready(s, r),
+        ServiceVerdict::Ok => publish_not_ready(s, r),
     }
+}
+
+fn service_selector(s: &StsSnapshot) -> String {
+    let sel = s
+        .service
+        .as_ref()
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|sp| sp.selector.clone())
+        .unwrap_or_default();
+    if sel.is_empty() {
+        return "(none)".to_string();
+    }
+    sel.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Sound rule: under Parallel every pod starts at once and peers that find
@@ -148,15 +195,56 @@ fn publish_not_ready(s: &StsSnapshot, r: &StsReport) -> Vec<Finding> {
             "podManagementPolicy is Parallel but the Service does not publish not-ready addresses: a pod's DNS name does not resolve until it is Ready, so peers that discover each other by DNS at start-up cannot",
         )
         .fix(format!(
-            "if the pods find their peers by DNS before they are Ready: kubectl patch service {name} -n {} -p '{{\"spec\":{{\"publishNotReadyAddresses\":true}}}}'",
-            r.namespace
+            "if the pods find their peers by DNS before they are Ready: kubectl patch service {name} {} -p '{{\"spec\":{{\"publishNotReadyAddresses\":true}}}}'",
+            r.scope
         )),
     ]
 }
 
+/// Groups per-pod causes: one finding per distinct cause, listing every
+/// pod that has it (in order). `items` are (object, cause, detail, fix);
+/// the detail is kept when every pod in the group has the same one.
+fn grouped(
+    id: &str,
+    severity: Severity,
+    items: Vec<(String, String, String, Option<String>, Health)>,
+) -> Vec<Finding> {
+    let mut groups: Vec<(String, Vec<(String, String, Option<String>, Health)>)> = Vec::new();
+    for (obj, cause, detail, fix, health) in items {
+        match groups.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, g)) => g.push((obj, detail, fix, health)),
+            None => groups.push((cause, vec![(obj, detail, fix, health)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(cause, g)| {
+            let same_detail = g.iter().all(|(_, d, _, _)| *d == g[0].1);
+            let detail = if same_detail && !g[0].1.is_empty() {
+                format!(": {}", g[0].1)
+            } else {
+                String::new()
+            };
+            let health = g.iter().map(|(_, _, _, h)| *h).max().unwrap_or_default();
+            let mut f = Finding::new(id, severity, g[0].0.clone(), format!("{cause}{detail}"))
+                .health(health);
+            if g.len() > 1 {
+                f.objects = g.iter().map(|(o, _, _, _)| o.clone()).collect();
+            }
+            if let Some(fix) = g[0].2.clone() {
+                f = f.fix(fix);
+            }
+            f
+        })
+        .collect()
+}
+
 fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
     let ordered = policy(s) == "OrderedReady";
-    r.ordinals
+    let failed_create = latest_event(s, "StatefulSet", &r.name, &["FailedCreate"])
+        .filter(|e| e.count.unwrap_or(1) >= 2 || e.series.is_some());
+    let items = r
+        .ordinals
         .iter()
         .filter(|o| o.pod.is_none())
         .map(|o| {
@@ -165,31 +253,43 @@ fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
                 .iter()
                 .filter(|b| b.ordinal < o.ordinal)
                 .find(|b| b.pod.as_ref().is_none_or(|p| !p.ready));
-            let why = match (ordered, blocker) {
-                (true, Some(b)) => format!(
-                    ": OrderedReady waits for {}-{} to be Running and Ready first",
-                    r.name, b.ordinal
+            let (cause, health) = match (ordered, blocker, failed_create) {
+                (true, Some(b), _) if b.pod.is_some() => (
+                    format!(
+                        "in range but not created: OrderedReady waits for {}-{} to be Running and Ready first",
+                        r.name, b.ordinal
+                    ),
+                    Health::Degraded,
                 ),
-                _ => match latest_event(s, "StatefulSet", &r.name, &["FailedCreate"]) {
-                    Some(e) => format!(
-                        ": the controller reports FailedCreate: {}",
+                (_, _, Some(e)) => (
+                    format!(
+                        "in range but not created: the controller's pod creation fails (FailedCreate): {}",
                         e.message.clone().unwrap_or_default()
                     ),
-                    None => String::new(),
-                },
+                    Health::Stalled,
+                ),
+                _ => (
+                    "in range but not created yet".to_string(),
+                    Health::Progressing,
+                ),
             };
-            Finding::new(
-                "pod.missing",
-                Severity::Warning,
+            (
                 format!("pod/{}-{}", r.name, o.ordinal),
-                format!("ordinal {} is in range but has no pod{why}", o.ordinal),
+                cause,
+                String::new(),
+                None,
+                health,
             )
         })
-        .collect()
+        .collect();
+    grouped("pod.missing", Severity::Warning, items)
 }
 
 fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // Old pods still wait at or above the partition: an update revision
+    // that cannot come up blocks the rollout for good.
+    let rolling = matches!(r.header.rollout, super::RolloutState::InProgress { .. });
+    let mut items = Vec::new();
     for p in &s.pods {
         let Some((parent, ord)) = p.metadata.name.as_deref().and_then(pod::parent_and_ordinal)
         else {
@@ -203,69 +303,67 @@ fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
             continue;
         }
         let name = p.metadata.name.clone().unwrap_or_default();
-        let (msg, fix) = if let Some((c, reason, m)) = pod::container_problem(p) {
+        let updated = !r.header.update_revision.is_empty()
+            && pod::label(p, "controller-revision-hash") == Some(r.header.update_revision.as_str());
+        let mut health = Health::Degraded;
+        let (cause, detail, fix) = if let Some((c, reason, m)) = pod::container_problem(p) {
+            if rolling
+                && updated
+                && matches!(
+                    reason.as_str(),
+                    "CrashLoopBackOff" | "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName"
+                )
+            {
+                health = Health::Stalled;
+            }
             (
-                format!(
-                    "container {c} is {reason}{}",
-                    if m.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {m}")
-                    }
-                ),
+                format!("not Ready: container {c} is {reason}"),
+                m,
                 match reason.as_str() {
                     "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => Some(format!(
-                        "check the image name and pull secrets; kubectl describe pod {name} -n {}",
-                        r.namespace
+                        "check the image name and pull secrets: kubectl describe pod {name} {}",
+                        r.scope
                     )),
                     "CrashLoopBackOff" => Some(format!(
-                        "read the crash: kubectl logs {name} -c {c} --previous -n {}",
-                        r.namespace
+                        "read the crash: kubectl logs {name} -c {c} --previous {}",
+                        r.scope
                     )),
                     _ => None,
                 },
             )
         } else if let Some(m) = pod::unschedulable_message(p) {
             (
-                format!("cannot be scheduled: {m}"),
-                Some(format!("kubectl describe pod {name} -n {}", r.namespace)),
+                "not Ready: cannot be scheduled".to_string(),
+                m,
+                Some(format!("kubectl describe pod {name} {}", r.scope)),
             )
         } else if pod::phase(p) == "Pending"
             && pod::node_name(p).is_none()
             && let Some(e) = latest_event(s, "Pod", &name, &["FailedScheduling"])
         {
             (
-                format!(
-                    "cannot be scheduled: {}",
-                    e.message.clone().unwrap_or_default()
-                ),
-                Some(format!("kubectl describe pod {name} -n {}", r.namespace)),
+                "not Ready: cannot be scheduled".to_string(),
+                e.message.clone().unwrap_or_default(),
+                Some(format!("kubectl describe pod {name} {}", r.scope)),
             )
         } else if pod::phase(p) == "Running" {
             let probe =
                 latest_event(s, "Pod", &name, &["Unhealthy"]).and_then(|e| e.message.clone());
             (
-                match probe {
-                    Some(m) => format!("running but its readiness probe is failing: {m}"),
-                    None => "running but its readiness probe is failing".to_string(),
-                },
-                Some(format!("kubectl describe pod {name} -n {}", r.namespace)),
+                "not Ready: running but its readiness probe is failing".to_string(),
+                probe.unwrap_or_default(),
+                Some(format!("kubectl describe pod {name} {}", r.scope)),
             )
         } else {
-            (format!("is {}", pod::display_status(p)), None)
+            (
+                format!("not Ready: {}", pod::display_status(p)),
+                String::new(),
+                None,
+            )
         };
-        let mut f = Finding::new(
-            "pod.not_ready",
-            Severity::Error,
-            format!("pod/{name}"),
-            format!("not Ready: {msg}"),
-        );
-        if let Some(x) = fix {
-            f = f.fix(x);
-        }
-        out.push(f);
+        items.push((format!("pod/{name}"), cause, detail, fix, health));
     }
-    out
+    grouped("pod.not_ready", Severity::Error, items)
 }
 
 fn out_of_range_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
@@ -421,7 +519,7 @@ fn pending_cause(
         return (
             format!("claim is Pending: StorageClass {c:?} does not exist"),
             Some(format!(
-                "create StorageClass {c}, or fix storageClassName in the volumeClaimTemplate, then delete the claim (kubectl delete pvc {name} -n {ns}) so the controller recreates it"
+                "create StorageClass {c}, or fix storageClassName in the volumeClaimTemplate, then delete the claim (kubectl delete pvc {name} {ns}) so the controller recreates it"
             )),
         );
     }
@@ -431,13 +529,13 @@ fn pending_cause(
             let msg = e.message.clone().unwrap_or_default();
             let fix = if msg.contains("not found") && msg.contains("storageclass") {
                 Some(format!(
-                    "create the StorageClass, or fix storageClassName in the volumeClaimTemplate and delete the claim (kubectl delete pvc {name} -n {ns}) so the controller recreates it"
+                    "create the StorageClass, or fix storageClassName in the volumeClaimTemplate and delete the claim (kubectl delete pvc {name} {ns}) so the controller recreates it"
                 ))
             } else if reason == "WaitForFirstConsumer" {
                 Some("nothing to fix if its pod is not scheduled yet: the volume binds once the pod is scheduled".to_string())
             } else if reason == "ProvisioningFailed" {
                 Some(format!(
-                    "see the provisioner's message: kubectl describe pvc {name} -n {ns}"
+                    "see the provisioner's message: kubectl describe pvc {name} {ns}"
                 ))
             } else {
                 None
@@ -446,7 +544,7 @@ fn pending_cause(
         }
         None => (
             "claim is Pending (not bound to a volume; no event explains why)".to_string(),
-            Some(format!("kubectl describe pvc {name} -n {ns}")),
+            Some(format!("kubectl describe pvc {name} {ns}")),
         ),
     }
 }
@@ -459,7 +557,7 @@ fn pending_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Findin
             match c.phase.as_str() {
                 "Pending" => {
                     let Some(pvc) = pvc_named(s, &c.name) else { continue };
-                    let (msg, fix) = pending_cause(s, pvc, &r.namespace);
+                    let (msg, fix) = pending_cause(s, pvc, &r.scope);
                     let sev = if msg.contains("WaitForFirstConsumer") { Severity::Info } else { Severity::Error };
                     let mut f = Finding::new("pvc.pending", sev, obj, msg);
                     if let Some(x) = fix {
@@ -509,8 +607,8 @@ fn claim_drift(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> 
             {
                 let fix = if wb > hb {
                     format!(
-                        "expand the claim (its StorageClass must allow expansion): kubectl patch pvc {} -n {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{w}\"}}}}}}}}'",
-                        c.name, r.namespace
+                        "expand the claim (its StorageClass must allow expansion): kubectl patch pvc {} {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{w}\"}}}}}}}}'",
+                        c.name, r.scope
                     )
                 } else {
                     "claims cannot shrink: keep the larger claim or migrate the data to a new claim"
@@ -660,92 +758,202 @@ fn names(rows: &[&OrdinalRow], sts: &str) -> String {
         .join(", ")
 }
 
-/// Rollout progress by revision label (never by counters).
+/// The commands that drive the canary in progress (resume, promote, abort).
+fn canary_commands(r: &StsReport) -> String {
+    format!(
+        "resume: kubectl sts canary {n} {s} | finish now: kubectl sts canary {n} {s} --promote | roll back: kubectl sts canary {n} {s} --abort",
+        n = r.name,
+        s = r.scope
+    )
+}
+
+/// Rollout progress by revision label (never by counters, never by
+/// `currentRevision`, which OnDelete does not advance before 1.37).
 fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
+    use super::RolloutState;
     let h = &r.header;
     if h.update_revision.is_empty() {
         return Vec::new();
     }
     let obj = format!("statefulset/{}", r.name);
-    let want: Vec<&OrdinalRow> = updatable(r).collect();
-    let old: Vec<&OrdinalRow> = want
-        .iter()
-        .copied()
-        .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
-        .collect();
-    let done = want
-        .iter()
-        .filter(|o| o.pod.as_ref().is_some_and(|p| p.updated))
-        .count();
-    let mut out = Vec::new();
-    if strategy(s) == "OnDelete" {
-        let all_old: Vec<&OrdinalRow> = r
-            .ordinals
-            .iter()
-            .filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
-            .collect();
-        if !all_old.is_empty() {
-            let mut sorted = all_old.clone();
-            sorted.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
-            out.push(
+    let old_rows = |rows: &mut dyn Iterator<Item = &OrdinalRow>| -> Vec<OrdinalRow> {
+        rows.filter(|o| o.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating))
+            .cloned()
+            .collect()
+    };
+    match h.rollout {
+        RolloutState::Complete => Vec::new(),
+        RolloutState::NotObserved => vec![
+            Finding::new(
+                "rollout.not_observed",
+                Severity::Info,
+                obj,
+                format!(
+                    "the controller has not yet observed generation {} (observed {})",
+                    h.generation, h.observed_generation
+                ),
+            )
+            .health(Health::Progressing),
+        ],
+        RolloutState::WaitingForDeletes { waiting } => {
+            let mut old = old_rows(&mut r.ordinals.iter());
+            old.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
+            let refs: Vec<&OrdinalRow> = old.iter().collect();
+            vec![
                 Finding::new(
                     "rollout.on_delete_pending",
                     Severity::Warning,
                     obj,
                     format!(
-                        "updateStrategy OnDelete: {} pod(s) still run an old revision and wait to be deleted by hand: {}",
-                        all_old.len(),
-                        names(&all_old, &r.name)
+                        "updateStrategy OnDelete: {waiting} pod(s) still run an old revision and wait to be deleted by hand: {}",
+                        names(&refs, &r.name)
                     ),
                 )
+                .health(Health::Stalled)
                 .fix(format!(
-                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} -n {}",
-                    r.name, sorted[0].ordinal, r.namespace
+                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {}",
+                    r.name, old[0].ordinal, r.scope
                 )),
-            );
+            ]
         }
-        return out;
-    }
-    if !old.is_empty() {
-        out.push(Finding::new(
-            "rollout.in_progress",
-            Severity::Info,
-            obj.clone(),
-            format!(
-                "rollout to {} in progress: {done} of {} pods at ordinal >= {} carry it; still old: {}",
-                h.update_revision,
-                want.len(),
-                h.ordinals_start + h.partition.unwrap_or(0),
-                names(&old, &r.name)
-            ),
-        ));
-    }
-    let held: Vec<&OrdinalRow> = r
-        .ordinals
-        .iter()
-        .filter(|o| o.below_partition && o.pod.as_ref().is_some_and(|p| !p.updated))
-        .collect();
-    if !held.is_empty() {
-        out.push(
-            Finding::new(
-                "rollout.partitioned",
+        RolloutState::InProgress { updated, target } => {
+            let old = old_rows(&mut updatable(r));
+            let refs: Vec<&OrdinalRow> = old.iter().collect();
+            let mut f = Finding::new(
+                "rollout.in_progress",
                 Severity::Info,
                 obj,
                 format!(
-                    "partition {} holds {} on the old revision ({} of {} pods updated)",
-                    h.partition.unwrap_or(0),
-                    names(&held, &r.name),
-                    r.ordinals.iter().filter(|o| o.pod.as_ref().is_some_and(|p| p.updated)).count(),
-                    r.ordinals.len()
+                    "rollout to {} in progress: {updated} of {target} pods at ordinal >= {} carry it; still old: {}",
+                    h.update_revision,
+                    h.ordinals_start + h.partition.unwrap_or(0),
+                    names(&refs, &r.name)
                 ),
             )
-            .fix(format!(
-                "to continue the rollout lower the partition: kubectl patch sts {} -n {} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}'",
-                r.name, r.namespace
-            )),
-        );
+            .health(Health::Progressing);
+            if s.sts
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(crate::analysis::canary::STATE_ANNOTATION))
+            {
+                f = f.fix(canary_commands(r));
+            }
+            vec![f]
+        }
+        RolloutState::Partitioned { held } => {
+            let held_rows = old_rows(&mut r.ordinals.iter().filter(|o| o.below_partition));
+            let refs: Vec<&OrdinalRow> = held_rows.iter().collect();
+            let updated = r
+                .ordinals
+                .iter()
+                .filter(|o| o.pod.as_ref().is_some_and(|p| p.updated))
+                .count();
+            let fix = if r.canary.is_some() {
+                canary_commands(r)
+            } else {
+                format!(
+                    "continue it step by step as a canary: kubectl sts canary {n} {sc} --adopt (or all at once: kubectl patch sts {n} {sc} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}')",
+                    n = r.name,
+                    sc = r.scope
+                )
+            };
+            let who = if r.canary.is_some() {
+                "the canary's partition"
+            } else {
+                "partition"
+            };
+            vec![
+                Finding::new(
+                    "rollout.partitioned",
+                    Severity::Info,
+                    obj,
+                    format!(
+                        "{who} {} holds {held} pod(s) on the old revision: {} ({updated} of {} pods updated)",
+                        h.partition.unwrap_or(0),
+                        names(&refs, &r.name),
+                        r.ordinals.len()
+                    ),
+                )
+                .health(Health::Paused)
+                .fix(fix),
+            ]
+        }
     }
-    out
+}
+
+/// A canary in progress: where it stands, and the commands that drive it.
+fn canary(_s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
+    use super::CanaryStagePhase as P;
+    let (Some(c), Some(st)) = (&r.canary, &r.canary_stage) else {
+        return Vec::new();
+    };
+    let obj = format!("statefulset/{}", r.name);
+    let at = format!(
+        "step {}/{}, {} pod(s) on {}",
+        st.step,
+        st.steps,
+        st.updated,
+        or_unknown(&c.to)
+    );
+    let (sev, health, msg, fix) = match st.phase {
+        P::Aborting => (
+            Severity::Warning,
+            Health::Progressing,
+            format!("canary abort in progress: pods return to {}", c.from),
+            format!(
+                "if no canary session is running, finish the abort: kubectl sts canary {} {} --abort",
+                r.name, r.scope
+            ),
+        ),
+        P::GateFailing => (
+            Severity::Error,
+            Health::Stalled,
+            format!(
+                "canary {at}: {} on the canary's revision not Ready: the health gate fails",
+                st.failing.join(", ")
+            ),
+            format!(
+                "roll back: kubectl sts canary {} {} --abort",
+                r.name, r.scope
+            ),
+        ),
+        P::BetweenSteps => (
+            Severity::Info,
+            Health::Paused,
+            format!("canary {at}, Ready: paused between steps, waiting for a decision"),
+            canary_commands(r),
+        ),
+        P::Complete => (
+            Severity::Info,
+            Health::Progressing,
+            format!("canary {at}: every step done; the canary session clears its state"),
+            format!(
+                "if no canary session is running: kubectl sts canary {} {}",
+                r.name, r.scope
+            ),
+        ),
+        P::Running => (
+            Severity::Info,
+            Health::Progressing,
+            format!("canary {at}: step in progress"),
+            canary_commands(r),
+        ),
+    };
+    vec![
+        Finding::new(
+            &format!("canary.{}", st.phase.as_str().replace('-', "_")),
+            sev,
+            obj,
+            msg,
+        )
+        .health(health)
+        .fix(fix),
+    ]
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "(not yet known)" } else { s }
 }
 
 /// maxUnavailable resolved against replicas (percent rounds down, min 1).
@@ -816,12 +1024,7 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
     let cmds = by_desc
         .iter()
-        .map(|o| {
-            format!(
-                "kubectl delete pod {}-{} -n {}",
-                r.name, o.ordinal, r.namespace
-            )
-        })
+        .map(|o| format!("kubectl delete pod {}-{} {}", r.name, o.ordinal, r.scope))
         .collect::<Vec<_>>()
         .join(" && ");
     let rev = first_pod
@@ -839,11 +1042,18 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
                 policy(s)
             ),
         )
-        .fix(format!(
-            "make sure the template is the one you want (revert it first if needed: kubectl rollout undo sts/{} -n {}), THEN delete the stuck pod(s) so they are recreated from {}: {cmds}",
-            r.name, r.namespace, r.header.update_revision
-        )),
-    ]
+        .health(Health::Stalled)
+        .fix(if r.canary.is_some() {
+            format!(
+                "the canary's abort restores its saved template and deletes the stuck pods: kubectl sts canary {} {} --abort",
+                r.name, r.scope
+            )
+        } else {
+            format!(
+                "delete the stuck pod(s), highest ordinal first; the controller recreates them from the update revision {}: {cmds}",
+                r.header.update_revision
+            )
+        }),    ]
 }
 
 fn by_name<'a>(s: &'a StsSnapshot, name: &str) -> Option<&'a Pod> {

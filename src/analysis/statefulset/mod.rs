@@ -46,8 +46,80 @@ pub struct Header {
     pub pvc_retention_when_scaled: String,
     pub service_name: String,
     /// `ok`, `missing`, `not-headless`, `selector-mismatch`, or `none`.
-    pub service_verdict: String,
+    pub service_verdict: ServiceVerdict,
+    /// The pods' stable DNS names, `<pod>.<service>.<ns>.svc.<domain>` with
+    /// `<pod>` as a placeholder (`None` without a serviceName).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_pattern: Option<String>,
+    /// How many in-range pods run each revision, newest-update first
+    /// (revision name, pod count), from the pods' labels.
+    pub pods_by_revision: Vec<(String, usize)>,
+    /// Where the rollout stands, judged from the pods' revisions (never from
+    /// `currentRevision`, which OnDelete does not advance before 1.37).
+    pub rollout: RolloutState,
     pub volume_claim_templates: Vec<String>,
+}
+
+/// The governing Service, as the pods' DNS names depend on it (B9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceVerdict {
+    /// Exists, headless, selects the pod template's labels.
+    Ok,
+    /// `spec.serviceName` names no Service.
+    Missing,
+    /// The Service has a cluster IP: no per-pod records.
+    NotHeadless,
+    /// The Service does not select the pods: no endpoints, no records.
+    SelectorMismatch,
+    /// `spec.serviceName` is empty.
+    None,
+}
+
+impl ServiceVerdict {
+    /// The name shown in the header and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceVerdict::Ok => "ok",
+            ServiceVerdict::Missing => "missing",
+            ServiceVerdict::NotHeadless => "not-headless",
+            ServiceVerdict::SelectorMismatch => "selector-mismatch",
+            ServiceVerdict::None => "none",
+        }
+    }
+}
+
+/// Where a StatefulSet's rollout stands, from its pods' revision labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum RolloutState {
+    /// Every in-range pod runs the update revision.
+    Complete,
+    /// The controller has not yet observed the latest spec.
+    NotObserved,
+    /// RollingUpdate: pods at or above the partition still run an old revision.
+    InProgress { updated: usize, target: usize },
+    /// RollingUpdate: the partition holds pods below it on an old revision
+    /// (every pod at or above it is updated).
+    Partitioned { held: usize },
+    /// OnDelete: pods wait to be deleted by hand.
+    WaitingForDeletes { waiting: usize },
+}
+
+/// How a pod's stable DNS name resolves (B9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsState {
+    /// The name resolves to the pod.
+    Resolves,
+    /// No Service, not headless, not selecting the pods, or no serviceName:
+    /// the name does not exist.
+    NoRecords,
+    /// The pod is not Ready and the Service does not publish not-ready
+    /// addresses: the name resolves once the pod is Ready.
+    NotReady,
+    /// No pod (or a terminating one): nothing to resolve to.
+    NoPod,
 }
 
 /// A claim as shown in a row.
@@ -97,6 +169,9 @@ pub struct OrdinalRow {
     pub claims: Vec<ClaimView>,
     /// `<pod>.<service>.<ns>.svc.<domain>` (in-range rows only).
     pub dns: Option<String>,
+    /// Whether `dns` resolves (in-range rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_state: Option<DnsState>,
 }
 
 /// The whole view.
@@ -123,18 +198,72 @@ pub struct StsReport {
     /// A `kubectl sts canary` in progress (its state annotation), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<crate::analysis::canary::CanaryProgress>,
+    /// Where that canary stands, judged from the pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_stage: Option<CanaryStage>,
+    /// `-n NS` (and `--context CTX`): appended to every command printed.
+    #[serde(skip)]
+    pub scope: String,
+}
+
+/// Where a canary stands, from its state and the pods (B10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStage {
+    /// `running`, `between-steps`, `gate-failing`, `aborting`, `complete`.
+    pub phase: CanaryStagePhase,
+    /// The step being taken or last completed (1-based).
+    pub step: usize,
+    pub steps: usize,
+    /// Pods on the canary's revision.
+    pub updated: usize,
+    /// Pods on the canary's revision that are not Ready.
+    pub failing: Vec<String>,
+}
+
+/// [`CanaryStage::phase`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CanaryStagePhase {
+    /// A step is under way: pods above the partition are being updated.
+    Running,
+    /// Every pod above the partition is updated and Ready: the canary waits
+    /// for its session (or a person) to take the next step.
+    BetweenSteps,
+    /// A pod on the canary's revision is not Ready: the health gate fails.
+    GateFailing,
+    /// An abort is restoring the old revision.
+    Aborting,
+    /// The last step is done; the state is about to be cleared.
+    Complete,
+}
+
+impl CanaryStagePhase {
+    /// The name shown in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CanaryStagePhase::Running => "running",
+            CanaryStagePhase::BetweenSteps => "between-steps",
+            CanaryStagePhase::GateFailing => "gate-failing",
+            CanaryStagePhase::Aborting => "aborting",
+            CanaryStagePhase::Complete => "complete",
+        }
+    }
 }
 
 /// Options that change the view but not the facts.
 #[derive(Clone, Debug)]
 pub struct ViewOptions {
     pub cluster_domain: String,
+    /// `--context`, repeated in every command the view prints.
+    pub context: Option<String>,
 }
 
 impl Default for ViewOptions {
     fn default() -> Self {
         ViewOptions {
             cluster_domain: "cluster.local".into(),
+            context: None,
         }
     }
 }
@@ -168,7 +297,7 @@ pub fn template_names(sts: &StatefulSet) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn header(s: &StsSnapshot) -> Header {
+fn header(s: &StsSnapshot, cluster_domain: &str) -> Header {
     let sts = &s.sts;
     let spec = sts.spec.clone().unwrap_or_default();
     let st = sts.status.clone().unwrap_or_default();
@@ -209,7 +338,19 @@ fn header(s: &StsSnapshot) -> Header {
         pvc_retention_when_deleted: retention.when_deleted.unwrap_or_else(|| "Retain".into()),
         pvc_retention_when_scaled: retention.when_scaled.unwrap_or_else(|| "Retain".into()),
         service_name: spec.service_name.clone().unwrap_or_default(),
-        service_verdict: checks::service_verdict(s).to_string(),
+        service_verdict: checks::service_verdict(s),
+        dns_pattern: spec
+            .service_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                format!(
+                    "<pod>.{n}.{}.svc.{cluster_domain}",
+                    sts.metadata.namespace.clone().unwrap_or_default()
+                )
+            }),
+        pods_by_revision: Vec::new(),
+        rollout: RolloutState::Complete,
         volume_claim_templates: template_names(sts),
     }
 }
@@ -301,7 +442,7 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
     let sts = &s.sts;
     let name = sts.metadata.name.clone().unwrap_or_default();
     let ns = sts.metadata.namespace.clone().unwrap_or_default();
-    let h = header(s);
+    let mut h = header(s, &opts.cluster_domain);
     let range = live_range(sts);
     let templates = template_names(sts);
     let partition_index = h.partition.unwrap_or(0);
@@ -343,6 +484,8 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
                 .get(&ord)
                 .map(|p| pod_view(p, &h.update_revision, now)),
             claims: claim_views,
+            dns_state: in_range
+                .then(|| dns_state(s, h.service_verdict, by_ordinal.get(&ord).copied())),
             dns,
         }
     };
@@ -360,14 +503,7 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
             extra.insert(o);
         }
     }
-    let out_of_range: Vec<OrdinalRow> = extra
-        .into_iter()
-        .map(|o| {
-            let mut r = row(o, false);
-            r.claims.retain(|c| c.phase != "Missing");
-            r
-        })
-        .collect();
+    let out_of_range: Vec<OrdinalRow> = extra.into_iter().map(|o| row(o, false)).collect();
     let stray_claims = owned_claims
         .iter()
         .filter(|c| c.template.is_none())
@@ -385,6 +521,8 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         })
         .collect();
 
+    h.pods_by_revision = pods_by_revision(&ordinals, &h.update_revision);
+    h.rollout = rollout_state(s, &h, &ordinals);
     let mut report = StsReport {
         api_version: API_VERSION,
         kind: "StatefulSetStatus",
@@ -398,12 +536,171 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         findings: Vec::new(),
         notes: s.notes.clone(),
         canary: crate::analysis::canary::progress(sts),
+        canary_stage: None,
+        scope: scope_flags(
+            &sts.metadata.namespace.clone().unwrap_or_default(),
+            opts.context.as_deref(),
+        ),
     };
+    report.canary_stage = report.canary.as_ref().map(|c| canary_stage(c, &report));
     let mut findings = checks::run_all(s, &report, now);
     finding::sort(&mut findings);
     report.verdict = crate::analysis::health::verdict(&findings, report.header.replicas == 0);
     report.findings = findings;
     report
+}
+
+/// An ordinal range as every view writes it: `0..2` (both ends included),
+/// or `none` when empty.
+pub fn ordinal_range(r: &std::ops::Range<i32>) -> String {
+    if r.is_empty() {
+        "none".to_string()
+    } else {
+        format!("{}..{}", r.start, r.end - 1)
+    }
+}
+
+/// `-n NS`, plus `--context CTX` when one was given: what every printed
+/// command needs to reach the same object.
+pub fn scope_flags(ns: &str, context: Option<&str>) -> String {
+    match context {
+        Some(c) => format!("-n {ns} --context {c}"),
+        None => format!("-n {ns}"),
+    }
+}
+
+fn dns_state(s: &StsSnapshot, service: ServiceVerdict, p: Option<&Pod>) -> DnsState {
+    if service != ServiceVerdict::Ok {
+        return DnsState::NoRecords;
+    }
+    let Some(p) = p.filter(|p| !pod::is_terminating(p)) else {
+        return DnsState::NoPod;
+    };
+    let publishes = s
+        .service
+        .as_ref()
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|sp| sp.publish_not_ready_addresses)
+        .unwrap_or(false);
+    let has_ip = p
+        .status
+        .as_ref()
+        .and_then(|st| st.pod_ip.as_ref())
+        .is_some();
+    if !has_ip {
+        DnsState::NotReady
+    } else if publishes || pod::is_ready(p) {
+        DnsState::Resolves
+    } else {
+        DnsState::NotReady
+    }
+}
+
+fn pods_by_revision(rows: &[OrdinalRow], update: &str) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for p in rows
+        .iter()
+        .filter_map(|r| r.pod.as_ref())
+        .filter(|p| !p.terminating)
+    {
+        *counts
+            .entry(p.revision.clone().unwrap_or_else(|| "<none>".into()))
+            .or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by_key(|(rev, n)| (rev != update, std::cmp::Reverse(*n)));
+    v
+}
+
+fn rollout_state(s: &StsSnapshot, h: &Header, rows: &[OrdinalRow]) -> RolloutState {
+    if h.observed_generation < h.generation {
+        return RolloutState::NotObserved;
+    }
+    let old =
+        |r: &&OrdinalRow| -> bool { r.pod.as_ref().is_some_and(|p| !p.updated && !p.terminating) };
+    if h.strategy == "OnDelete" {
+        let waiting = rows.iter().filter(old).count();
+        return if waiting > 0 {
+            RolloutState::WaitingForDeletes { waiting }
+        } else {
+            RolloutState::Complete
+        };
+    }
+    let _ = s;
+    let above: Vec<&OrdinalRow> = rows.iter().filter(|r| !r.below_partition).collect();
+    let stale = above.iter().filter(|r| old(r)).count();
+    if stale > 0 {
+        let updated = above
+            .iter()
+            .filter(|r| r.pod.as_ref().is_some_and(|p| p.updated))
+            .count();
+        return RolloutState::InProgress {
+            updated,
+            target: above.len(),
+        };
+    }
+    let held = rows
+        .iter()
+        .filter(|r| r.below_partition)
+        .filter(old)
+        .count();
+    if held > 0 {
+        RolloutState::Partitioned { held }
+    } else {
+        RolloutState::Complete
+    }
+}
+
+fn canary_stage(c: &crate::analysis::canary::CanaryProgress, r: &StsReport) -> CanaryStage {
+    use crate::analysis::canary::CanaryPhase;
+    let steps = c.counts.len();
+    let on_canary = |p: &PodView| !c.to.is_empty() && p.revision.as_deref() == Some(c.to.as_str());
+    let pods: Vec<&PodView> = r.ordinals.iter().filter_map(|o| o.pod.as_ref()).collect();
+    let updated = pods.iter().filter(|p| on_canary(p)).count();
+    let failing: Vec<String> = pods
+        .iter()
+        .filter(|p| on_canary(p) && !p.ready && !p.terminating)
+        .map(|p| p.name.clone())
+        .collect();
+    let above_settled = {
+        let above: Vec<&OrdinalRow> = r.ordinals.iter().filter(|o| !o.below_partition).collect();
+        !above.is_empty()
+            && above.iter().all(|o| {
+                o.pod
+                    .as_ref()
+                    .is_some_and(|p| on_canary(p) && p.ready && !p.terminating)
+            })
+    };
+    let partition = c.partition.unwrap_or(0);
+    // The partition names the step: `completed` steps are done; if the
+    // partition already stands at the next step's value, that step runs.
+    let next_partition = c
+        .counts
+        .get(c.completed)
+        .map(|n| (c.replicas - n).max(c.floor));
+    let step = if next_partition == Some(partition) {
+        (c.completed + 1).min(steps)
+    } else {
+        c.completed.min(steps)
+    };
+    let phase = if c.phase == CanaryPhase::Aborting {
+        CanaryStagePhase::Aborting
+    } else if !failing.is_empty() {
+        CanaryStagePhase::GateFailing
+    } else if above_settled && step == steps && partition == c.floor {
+        CanaryStagePhase::Complete
+    } else if above_settled {
+        CanaryStagePhase::BetweenSteps
+    } else {
+        CanaryStagePhase::Running
+    };
+    CanaryStage {
+        phase,
+        step,
+        steps,
+        updated,
+        failing,
+    }
 }
 
 #[cfg(test)]

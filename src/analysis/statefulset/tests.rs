@@ -138,7 +138,7 @@ fn healthy_set_has_rows_in_order_and_no_findings() {
         Some("web-1.svc.ns.svc.cluster.local")
     );
     assert_eq!(r.ordinals[1].claims[0].phase, "Bound");
-    assert_eq!(r.header.service_verdict, "ok");
+    assert_eq!(r.header.service_verdict, ServiceVerdict::Ok);
     assert!(r.out_of_range.is_empty());
 }
 
@@ -147,6 +147,7 @@ fn cluster_domain_option_changes_dns() {
     let r = analyze(
         &healthy(),
         &ViewOptions {
+            context: None,
             cluster_domain: "corp.example".into(),
         },
         now(),
@@ -295,7 +296,7 @@ fn service_missing_not_headless_and_wrong_selector() {
     assert!(ids(&run(&s)).contains(&"service.not_headless"));
     s.service = Some(service(json!({"spec": {"selector": {"app": "other"}}})));
     let r = run(&s);
-    assert_eq!(r.header.service_verdict, "selector-mismatch");
+    assert_eq!(r.header.service_verdict, ServiceVerdict::SelectorMismatch);
     assert!(ids(&r).contains(&"service.selector_mismatch"));
 }
 
@@ -564,7 +565,9 @@ fn on_delete_lists_pods_waiting_for_manual_deletion() {
     ];
     let r = run(&s);
     let f = finding(&r, "rollout.on_delete_pending");
-    assert!(f.message.contains("web-0, web-2"), "{}", f.message);
+    // Highest ordinal first: the order to delete them in.
+    assert!(f.message.contains("web-2, web-0"), "{}", f.message);
+    assert_eq!(f.health, crate::analysis::health::Health::Stalled);
     assert!(
         f.fix
             .as_deref()
@@ -607,9 +610,13 @@ fn forced_rollback_trap_names_the_pod_and_the_ordered_fix() {
         f.message
     );
     let fix = f.fix.as_deref().unwrap();
-    let revert = fix.find("rollout undo").unwrap();
-    let delete = fix.find("kubectl delete pod web-2 -n ns").unwrap();
-    assert!(revert < delete, "revert must come before delete: {fix}");
+    // Reverting would roll a template back onto the good pods: the fix is
+    // only the delete, recreating the pod from the update revision.
+    assert!(!fix.contains("rollout undo"), "{fix}");
+    assert!(fix.contains("kubectl delete pod web-2 -n ns"), "{fix}");
+    assert!(fix.contains("update revision web-good"), "{fix}");
+    assert_eq!(f.health, crate::analysis::health::Health::Stalled);
+    assert_eq!(r.verdict.health, crate::analysis::health::Health::Stalled);
     assert_eq!(
         finding(&r, "pod.not_ready").fix.as_deref(),
         Some("see rollout.forced_rollback_trap")
