@@ -209,7 +209,7 @@ _kubectl__sts() {
             return 0
             ;;
         kubectl__sts__subcmd__prune__subcmd__pvcs)
-            opts="-A -l -o -n -h --all-namespaces --include-deleted --ignore-autoscaler --older-than --selector --output --dry-run --yes --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
+            opts="-A -l -o -y -n -h --all-namespaces --include-deleted --ignore-autoscaler --include-scaled-to-zero --older-than --selector --output --dry-run --yes --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -107,7 +107,8 @@ never\t'Never colour'"
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -s A -l all-namespaces -d 'Every namespace (only without a NAME)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -l include-deleted -d 'Also claims of StatefulSets that no longer exist and of removed or renamed volumeClaimTemplates (weaker evidence: labels and name shape), listed separately'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -l ignore-autoscaler -d 'Do not protect claims below the maxReplicas of an HPA targeting the StatefulSet'
-complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -l yes -d 'Delete without asking (required without a terminal)'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -l include-scaled-to-zero -d 'Also claims of StatefulSets scaled to 0 (kept by default: a set at 0 replicas is often paused)'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -s y -l yes -d 'Delete without asking (required without a terminal)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, several paths merged, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r

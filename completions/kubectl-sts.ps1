@@ -112,6 +112,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-sts' -ScriptBlock {
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace (only without a NAME)')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Also claims of StatefulSets that no longer exist and of removed or renamed volumeClaimTemplates (weaker evidence: labels and name shape), listed separately')
             [CompletionResult]::new('--ignore-autoscaler', '--ignore-autoscaler', [CompletionResultType]::ParameterName, 'Do not protect claims below the maxReplicas of an HPA targeting the StatefulSet')
+            [CompletionResult]::new('--include-scaled-to-zero', '--include-scaled-to-zero', [CompletionResultType]::ParameterName, 'Also claims of StatefulSets scaled to 0 (kept by default: a set at 0 replicas is often paused)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Delete without asking (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Delete without asking (required without a terminal)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -1,4 +1,6 @@
-//! The command line, declared with clap derive. No logic beyond parsing.
+//! The command line, declared with clap derive: every subcommand's
+//! arguments live here, so `commands` and `cluster` import `cli` and never
+//! each other through it. No logic beyond parsing.
 
 use std::path::PathBuf;
 
@@ -97,7 +99,7 @@ pub enum Command {
     Canary(crate::commands::canary::CanaryArgs),
     /// Delete PersistentVolumeClaims left behind by scale-down, safely
     #[command(name = "prune-pvcs")]
-    PrunePvcs(crate::commands::prune_pvcs::PruneArgs),
+    PrunePvcs(PruneArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
     /// Answer shell completion requests (cobra's protocol, used by kubectl_complete-sts)
@@ -195,4 +197,68 @@ pub struct CompleteArgs {
     /// The words typed after `kubectl sts`, the last one being completed
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub words: Vec<String>,
+}
+
+/// `-o` of prune-pvcs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Tables
+    #[default]
+    Table,
+    /// JSON document (apiVersion kubectl-sts/v1, kind PrunePlan)
+    Json,
+    /// YAML document (same schema as JSON)
+    Yaml,
+}
+
+/// `kubectl sts prune-pvcs`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
+scale is in flight, claims with an ownerReference (the garbage collector deletes them), claims below an HPA's \
+maxReplicas, claims of a StatefulSet scaled to 0 (unless --include-scaled-to-zero), and claims annotated \
+kubectl-sts.io/prune=never. `kubectl sts status` shows the same claims as kept.\n\nExit codes: 0 all planned claims \
+deleted or nothing to do (also --dry-run); 1 a claim was skipped because it changed, a DELETE failed, or a deleted \
+claim's ordinal came back into range; 2 usage; 3 cluster; 4 not confirmed, or no terminal and no --yes."
+)]
+pub struct PruneArgs {
+    /// NAME or sts/NAME: only the claims of this StatefulSet; none: every StatefulSet in the namespace
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Every namespace (only without a NAME)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Also claims of StatefulSets that no longer exist and of removed or renamed
+    /// volumeClaimTemplates (weaker evidence: labels and name shape), listed separately
+    #[arg(long)]
+    pub include_deleted: bool,
+
+    /// Do not protect claims below the maxReplicas of an HPA targeting the StatefulSet
+    #[arg(long)]
+    pub ignore_autoscaler: bool,
+
+    /// Also claims of StatefulSets scaled to 0 (kept by default: a set at 0 replicas is often paused)
+    #[arg(long)]
+    pub include_scaled_to_zero: bool,
+
+    /// Only claims at least this old (e.g. 30m, 12h, 7d)
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+
+    /// Only claims matching this label selector
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Output format of the plan
+    #[arg(short = 'o', long, value_enum, default_value_t = PlanFormat::Table, value_name = "FORMAT")]
+    pub output: PlanFormat,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+
+    /// Delete without asking (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }

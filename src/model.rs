@@ -19,8 +19,9 @@ pub struct StsSnapshot {
     pub all_sets: Vec<StatefulSet>,
     /// Pods in the namespace matching the StatefulSet's selector.
     pub pods: Vec<Pod>,
-    /// Every pod in the namespace (a pod of any set may mount a claim).
-    pub all_pods: Vec<Pod>,
+    /// Every pod in the namespace, whoever owns it (the claim rules: a
+    /// claim any pod mounts is kept). Empty: not read; `pods` is used.
+    pub namespace_pods: Vec<Pod>,
     /// Every claim in the namespace.
     pub claims: Vec<PersistentVolumeClaim>,
     /// The governing Service (`spec.serviceName`), if it exists.
@@ -122,7 +123,7 @@ impl Inventory {
             sts: sts.clone(),
             all_sets: in_ns(&self.sets, ns),
             pods: selected(&self.pods, ns, &spec.selector),
-            all_pods: in_ns(&self.pods, ns),
+            namespace_pods: in_ns(&self.pods, ns),
             claims: in_ns(&self.claims, ns),
             service: self
                 .services

@@ -472,10 +472,10 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
             "confirmation needed (adopt and continue the canary of statefulset held?) but there is no terminal to ask on",
             confirm_hint),
         case(n, &["prune-pvcs", "-n", "{ns}"], 4,
-            "confirmation needed (delete 1 PersistentVolumeClaims) but there is no terminal to ask on",
+            "confirmation needed (delete 1 PersistentVolumeClaim) but there is no terminal to ask on",
             confirm_hint),
         case(n, &["prune-pvcs", "shrunk", "-n", "{ns}"], 4,
-            "confirmation needed (delete 1 PersistentVolumeClaims) but there is no terminal to ask on",
+            "confirmation needed (delete 1 PersistentVolumeClaim) but there is no terminal to ask on",
             confirm_hint),
     ]
 }

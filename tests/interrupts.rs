@@ -308,7 +308,11 @@ fn sigterm_between_claims_stops_prune_pvcs() {
     });
     ns.wait_sts_settled("web", T);
     let dir = fault_dir("prune");
-    let child = spawn(&ns, &dir, &["prune-pvcs", "web", "--yes"]);
+    let child = spawn(
+        &ns,
+        &dir,
+        &["prune-pvcs", "web", "--yes", "--include-scaled-to-zero"],
+    );
     // The first claim's re-check: the signal lands, the claim goes on.
     let (code, out, err, sent) = run_with_sigterm_at(child, &dir, "before-recheck", 1);
     assert!(sent, "no claim was re-checked:\n{out}\n{err}");

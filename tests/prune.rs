@@ -64,6 +64,95 @@ fn wait_bound(ns: &Ns, n: usize) {
     });
 }
 
+/// The claim names a status finding lists (after its last ": ").
+fn listed(f: &Value) -> Vec<String> {
+    f["message"]
+        .as_str()
+        .unwrap()
+        .rsplit_once(": ")
+        .unwrap()
+        .1
+        .split(", ")
+        .map(String::from)
+        .collect()
+}
+
+fn findings<'a>(status: &'a Value, id: &str) -> Vec<&'a Value> {
+    status["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// status and prune-pvcs judge `set`'s claims alike: the names in its one
+/// `pvc.out_of_range` WARNING are exactly the candidates of
+/// `prune-pvcs NAME --dry-run -o json`, the `pvc.kept` INFO findings (no
+/// fix) name exactly its skipped claims, and `--fail-on warning` fails only
+/// when there is a candidate (no other warning in these scenarios).
+/// Returns the status document.
+fn status_agrees_with_prune(ns: &Ns, set: &str, extra: &[&str]) -> Value {
+    let j = ns.sts(&["status", set, "-o", "json"]).expect_code(0).json();
+    let p = plan(ns, &[&[set], extra].concat());
+    let oor = findings(&j, "pvc.out_of_range");
+    assert!(oor.len() <= 1, "one line per StatefulSet: {oor:#?}");
+    for f in &oor {
+        assert_eq!(f["severity"], "warning");
+        assert_eq!(f["object"], format!("statefulset/{set}"));
+        assert_eq!(
+            f["fix"],
+            format!("kubectl sts prune-pvcs {set} -n {}", ns.name)
+        );
+    }
+    assert_eq!(
+        sorted(oor.iter().flat_map(|f| listed(f)).collect()),
+        sorted(names(&p["candidates"])),
+        "status warnings vs prune candidates\nstatus: {j:#}\nprune: {p:#}"
+    );
+    let kept = findings(&j, "pvc.kept");
+    for f in &kept {
+        assert_eq!(f["severity"], "info", "{f}");
+        assert!(f["fix"].is_null(), "{f}");
+        assert!(f["message"].as_str().unwrap().starts_with("kept: "), "{f}");
+    }
+    assert_eq!(
+        sorted(kept.iter().flat_map(|f| listed(f)).collect()),
+        sorted(names(&p["skipped"])),
+        "status kept vs prune skipped\nstatus: {j:#}\nprune: {p:#}"
+    );
+    let warnings = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .count();
+    assert_eq!(warnings, oor.len(), "other warnings in {j:#}");
+    ns.sts(&["status", set, "--fail-on", "warning"])
+        .expect_code(if oor.is_empty() { 0 } else { 1 });
+    j
+}
+
+fn scale_to(ns: &Ns, sts: &str, n: u32) {
+    ns.kubectl(&["scale", "statefulset", sts, &format!("--replicas={n}")])
+        .expect_code(0);
+    ns.wait_sts_settled(sts, T);
+    common::wait_until(&format!("{sts} pods above {n} gone"), T, || {
+        let v = ns.kubectl(&["get", "pods", "-o", "json"]).json();
+        v["items"].as_array().is_some_and(|a| {
+            a.iter()
+                .filter(|p| p["metadata"]["ownerReferences"][0]["name"] == sts)
+                .count()
+                == n as usize
+        })
+    });
+}
+
 #[test]
 fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     let ns = Ns::new("prune-3to1");
@@ -82,8 +171,17 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     let p = plan(&ns, &[]);
     assert_eq!(p["apiVersion"], "kubectl-sts/v1");
     assert_eq!(p["kind"], "PrunePlan");
+    assert_eq!(p["dryRun"], "client");
     assert_eq!(names(&p["candidates"]), ["data-web-1", "data-web-2"]);
     assert_eq!(p["skipped"].as_array().unwrap().len(), 0);
+    common::wait_until("web-1 and web-2 gone", T, || {
+        ns.kubectl(&["get", "pods", "-o", "name"]).stdout.trim() == "pod/web-0"
+    });
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert_eq!(
+        findings(&st, "pvc.out_of_range")[0]["message"],
+        "2 claims left behind by a scale-down (ordinals outside the live range 0..0): data-web-1, data-web-2"
+    );
     for (i, c) in p["candidates"].as_array().unwrap().iter().enumerate() {
         assert_eq!(c["ordinal"], i as i64 + 1);
         assert_eq!(c["statefulsets"], serde_json::json!(["web"]));
@@ -98,7 +196,8 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
         assert_eq!(c["phase"], "Bound");
     }
 
-    // Table: the bound PV and "data destroyed" are said plainly.
+    // Table: the bound PV and "data destroyed" are said plainly, and the
+    // dry run says so, with the counts of the plan.
     let t = ns
         .sts(&["prune-pvcs", "--dry-run"])
         .expect_code(0)
@@ -106,6 +205,10 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
         .clone();
     assert!(
         t.contains(&before[1].1) && t.contains("Delete (data destroyed)"),
+        "{t}"
+    );
+    assert!(
+        t.ends_with("\nDeleting these 2 claims would delete their PersistentVolumes and the data on them (reclaim policy Delete).\n\nwould delete 2 claims, 0 skipped (dry run)\n"),
         "{t}"
     );
 
@@ -137,10 +240,20 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
     let r = ns.sts(&["prune-pvcs", "--dry-run=server"]);
     r.expect_code(0);
     assert!(
-        r.stdout.contains("2 deleted, 0 skipped, 0 failed"),
+        r.stdout.contains(&format!(
+            "deleted {}/data-web-1 (server dry run): would delete PV {} and its data\n",
+            ns.name, before[1].1
+        )),
         "{}",
         r.stdout
     );
+    assert!(
+        r.stdout
+            .ends_with("would delete 2 claims, 0 skipped, 0 failed (server dry run)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("2 deleted"), "{}", r.stdout);
     assert_eq!(claims(&ns), before);
 
     let r = ns.sts(&["prune-pvcs", "web", "--yes"]);
@@ -159,6 +272,8 @@ fn scale_down_3_to_1_plans_and_deletes_exactly_the_left_behind_claims() {
         r.stdout
     );
     assert_eq!(claims(&ns), before[..1]);
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert!(findings(&st, "pvc.out_of_range").is_empty());
     // Nothing left to do: exit 0.
     let r = ns.sts(&["prune-pvcs", "--yes"]);
     r.expect_code(0);
@@ -208,10 +323,57 @@ fn start_ordinal_5_range_is_start_based() {
     assert_eq!(names(&p["candidates"]), ["data-web-6", "data-web-7"]);
     assert_eq!(
         p["candidates"][0]["reason"],
-        "ordinal 6 outside [5, 6) of web"
+        "ordinal 6 outside 5..5 of web"
     );
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before[..1]);
+}
+
+#[test]
+fn scaled_to_zero_is_a_pause_unless_asked() {
+    let ns = Ns::new("prune-zero-pause");
+    scaled(&ns, &common::web_yaml(&[]), "web", 0);
+    scale_to(&ns, "web", 0);
+    let before = claims(&ns);
+    assert_eq!(before.len(), 3);
+    let p = plan(&ns, &[]);
+    assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        names(&p["skipped"]),
+        ["data-web-0", "data-web-1", "data-web-2"]
+    );
+    let why = "web is scaled to 0, often a pause, not a shrink; prune-pvcs --include-scaled-to-zero makes its claims candidates";
+    assert_eq!(p["skipped"][0]["reason"], why);
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    let kept = findings(&st, "pvc.kept");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0]["message"],
+        format!("kept: {why}: data-web-0, data-web-1, data-web-2")
+    );
+    let t = ns.sts(&["status", "web"]).expect_code(0).stdout.clone();
+    assert!(t.contains("--include-scaled-to-zero"), "{t}");
+    // Nothing is deleted without the flag.
+    let r = ns.sts(&["prune-pvcs", "web", "--yes"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.starts_with(
+            "No left-behind PersistentVolumeClaims to delete: all 3 found are never deleted.\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(claims(&ns), before);
+    // With it, every claim is a candidate.
+    let p = plan(&ns, &["--include-scaled-to-zero"]);
+    assert_eq!(
+        names(&p["candidates"]),
+        ["data-web-0", "data-web-1", "data-web-2"]
+    );
+    assert_eq!(
+        p["candidates"][0]["reason"],
+        "ordinal 0 outside none of web"
+    );
 }
 
 #[test]
@@ -231,7 +393,7 @@ fn replicas_zero_mounted_and_opted_out_claims() {
     .expect_code(0);
     let before = claims(&ns);
 
-    let p = plan(&ns, &["--include-deleted"]);
+    let p = plan(&ns, &["--include-deleted", "--include-scaled-to-zero"]);
     // A StatefulSet at replicas 0 still exists: its claims are exact matches, not "deleted set" guesses.
     assert_eq!(names(&p["candidates"]), ["data-web-0"]);
     assert_eq!(p["candidates"][0]["evidence"], "outOfRange");
@@ -243,10 +405,16 @@ fn replicas_zero_mounted_and_opted_out_claims() {
         "annotated kubectl-sts.io/prune=never"
     );
 
-    let r = ns.sts(&["prune-pvcs", "--yes", "--include-deleted"]);
+    let r = ns.sts(&[
+        "prune-pvcs",
+        "--yes",
+        "--include-deleted",
+        "--include-scaled-to-zero",
+    ]);
     r.expect_code(0);
     assert!(
-        r.stdout.contains("1 deleted, 0 skipped, 0 failed"),
+        r.stdout.contains("Skipped (2), never deleted:")
+            && r.stdout.ends_with("1 deleted, 2 skipped, 0 failed\n"),
         "{}",
         r.stdout
     );
@@ -271,11 +439,170 @@ fn hpa_max_replicas_protects_claims_unless_ignored() {
         "{}",
         p["skipped"][1]
     );
+    // status reads the same HPA: both claims are INFO kept, and
+    // --fail-on warning passes.
+    common::wait_until("web-1 and web-2 gone", T, || {
+        ns.kubectl(&["get", "pods", "-o", "name"]).stdout.trim() == "pod/web-0"
+    });
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert_eq!(
+        findings(&st, "pvc.kept")[0]["message"],
+        "kept: HPA web may scale web up to 3 replicas (ordinals 0..2); prune-pvcs --ignore-autoscaler overrides: data-web-1, data-web-2"
+    );
     let before = claims(&ns);
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before);
     let p = plan(&ns, &["--ignore-autoscaler"]);
     assert_eq!(names(&p["candidates"]), ["data-web-1", "data-web-2"]);
+}
+
+#[test]
+fn annotated_and_mounted_claims_are_kept_in_status_too() {
+    let ns = Ns::new("prune-kept");
+    ns.apply(&common::web_yaml(&[("replicas: 3", "replicas: 4")]));
+    ns.wait_sts_settled("web", T);
+    wait_bound(&ns, 4);
+    scale_to(&ns, "web", 1);
+    ns.kubectl(&[
+        "annotate",
+        "pvc",
+        "data-web-2",
+        "kubectl-sts.io/prune=never",
+    ])
+    .expect_code(0);
+    // A pod of no StatefulSet (outside the set's selector) mounts data-web-3.
+    ns.apply(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: backup\n  labels:\n    app: backup\nspec:\n  containers:\n  - name: c\n    image: busybox:1\n  volumes:\n  - name: v\n    persistentVolumeClaim:\n      claimName: data-web-3\n",
+    );
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert_eq!(
+        findings(&st, "pvc.out_of_range")[0]["message"],
+        "1 claim left behind by a scale-down (ordinal outside the live range 0..0): data-web-1"
+    );
+    let kept: Vec<&str> = findings(&st, "pvc.kept")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "kept: annotated kubectl-sts.io/prune=never: data-web-2",
+            "kept: mounted by pod backup: data-web-3",
+        ]
+    );
+    let t = ns.sts(&["status", "web"]).expect_code(0).stdout.clone();
+    assert!(t.contains("kept: mounted by pod backup: data-web-3"), "{t}");
+
+    // The real run: the closing counts add up to the plan.
+    let r = ns.sts(&["prune-pvcs", "web", "-y"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains("Skipped (2), never deleted:")
+            && r.stdout.ends_with("1 deleted, 2 skipped, 0 failed\n"),
+        "{}",
+        r.stdout
+    );
+    // Only kept claims remain: status is clean for --fail-on warning.
+    common::wait_until("data-web-1 gone", T, || {
+        ns.kubectl(&["get", "pvc", "data-web-1"]).code != 0
+    });
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert!(findings(&st, "pvc.out_of_range").is_empty());
+    assert_eq!(findings(&st, "pvc.kept").len(), 2);
+}
+
+#[test]
+fn when_scaled_delete_set_after_the_scale_down_strands_the_claims() {
+    let ns = Ns::new("prune-stranded");
+    ns.apply(&common::web_yaml(&[]));
+    ns.wait_sts_settled("web", T);
+    wait_bound(&ns, 3);
+    scale_to(&ns, "web", 1);
+    ns.kubectl(&[
+        "patch",
+        "statefulset",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"persistentVolumeClaimRetentionPolicy":{"whenScaled":"Delete","whenDeleted":"Retain"}}}"#,
+    ])
+    .expect_code(0);
+    ns.wait_sts_settled("web", T);
+    // The controller only updates claims through pods that exist: the
+    // stranded claims get no ownerReference, so nothing will delete them.
+    for c in ["data-web-1", "data-web-2"] {
+        assert!(
+            ns.get("pvc", c)["metadata"]["ownerReferences"].is_null(),
+            "{c} has an ownerReference"
+        );
+    }
+    let p = plan(&ns, &[]);
+    assert_eq!(names(&p["candidates"]), ["data-web-1", "data-web-2"]);
+    assert_eq!(p["skipped"].as_array().unwrap().len(), 0);
+    status_agrees_with_prune(&ns, "web", &[]);
+    // Scaling up and down again under whenScaled: Delete gives the claim a
+    // real ownerReference to its pod: the garbage collector deletes it.
+    ns.kubectl(&["scale", "statefulset", "web", "--replicas=2"])
+        .expect_code(0);
+    ns.wait_sts_settled("web", T);
+    scale_to(&ns, "web", 1);
+    common::wait_until("data-web-1 deleted by the garbage collector", T, || {
+        let r = ns.kubectl(&["get", "pvc", "data-web-1", "-o", "json"]);
+        r.code != 0 || !r.json()["metadata"]["deletionTimestamp"].is_null()
+    });
+    let p = plan(&ns, &[]);
+    assert_eq!(names(&p["candidates"]), ["data-web-2"]);
+    status_agrees_with_prune(&ns, "web", &[]);
+}
+
+#[test]
+fn two_templates_each_claim_in_its_own_template() {
+    let ns = Ns::new("prune-pg");
+    let yaml = common::web_yaml(&[
+        ("replicas: 3", "replicas: 4"),
+        (
+            "        - name: data\n          mountPath: /usr/share/nginx/html\n",
+            "        - name: data\n          mountPath: /usr/share/nginx/html\n        - name: wal\n          mountPath: /wal\n",
+        ),
+        (
+            "  volumeClaimTemplates:\n",
+            "  volumeClaimTemplates:\n  - metadata:\n      name: wal\n    spec:\n      accessModes: [\"ReadWriteOnce\"]\n      resources:\n        requests:\n          storage: 1Gi\n",
+        ),
+    ]);
+    ns.apply(&yaml);
+    ns.wait_sts_settled("web", T);
+    wait_bound(&ns, 8);
+    scale_to(&ns, "web", 1);
+    ns.kubectl(&["delete", "pvc", "data-web-1", "wal-web-2", "--wait=true"])
+        .expect_code(0);
+    let p = plan(&ns, &[]);
+    let got: Vec<(String, String, i64)> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["claim"].as_str().unwrap().to_string(),
+                c["template"].as_str().unwrap().to_string(),
+                c["ordinal"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, i64)> = [
+        ("data-web-2", "data", 2),
+        ("data-web-3", "data", 3),
+        ("wal-web-1", "wal", 1),
+        ("wal-web-3", "wal", 3),
+    ]
+    .iter()
+    .map(|(c, t, o)| (c.to_string(), t.to_string(), *o))
+    .collect();
+    assert_eq!(got, want);
+    let st = status_agrees_with_prune(&ns, "web", &[]);
+    assert_eq!(
+        findings(&st, "pvc.out_of_range")[0]["message"],
+        "4 claims left behind by a scale-down (ordinals outside the live range 0..0): wal-web-1, data-web-2, data-web-3, wal-web-3"
+    );
 }
 
 #[test]
@@ -297,14 +624,20 @@ fn retention_policy_delete_claims_are_left_to_the_controller() {
     let p = plan(&ns, &[]);
     assert_eq!(p["candidates"].as_array().unwrap().len(), 0);
     assert_eq!(names(&p["skipped"]), ["data-web-1", "data-web-2"]);
-    assert!(
-        p["skipped"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("owned by StatefulSet web"),
+    let uid = ns.get("statefulset", "web")["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        p["skipped"][0]["reason"],
+        format!("the garbage collector deletes it with statefulset web (uid {uid}), its owner"),
         "{}",
         p["skipped"][0]
     );
+    common::wait_until("web-1 and web-2 gone", T, || {
+        ns.kubectl(&["get", "pods", "-o", "name"]).stdout.trim() == "pod/web-0"
+    });
+    status_agrees_with_prune(&ns, "web", &[]);
     let before = claims(&ns);
     ns.sts(&["prune-pvcs", "--yes"]).expect_code(0);
     assert_eq!(claims(&ns), before);

@@ -58,9 +58,10 @@ fn scale_down_3_to_1_flags_claims_out_of_range() {
         .json();
     assert_eq!(ordinals(&j, "ordinals"), vec![0]);
     assert_eq!(ordinals(&j, "outOfRange"), vec![1, 2]);
+    assert_eq!(objects(&j, "pvc.out_of_range"), vec!["statefulset/web"]);
     assert_eq!(
-        objects(&j, "pvc.out_of_range"),
-        vec!["pvc/data-web-1", "pvc/data-web-2"]
+        finding(&j, "pvc.out_of_range")[0]["message"],
+        "2 claims left behind by a scale-down (ordinals outside the live range 0..0): data-web-1, data-web-2"
     );
     assert_eq!(
         finding(&j, "pvc.out_of_range")[0]["fix"],
@@ -77,7 +78,8 @@ fn scale_down_3_to_1_flags_claims_out_of_range() {
         r.stdout
     );
     assert!(
-        r.stdout.contains("pvc/data-web-2") && r.stdout.contains("kubectl sts prune-pvcs web"),
+        r.stdout.contains("data-web-1, data-web-2")
+            && r.stdout.contains("kubectl sts prune-pvcs web"),
         "{}",
         r.stdout
     );
@@ -108,21 +110,17 @@ fn ordinals_start_5_scale_down_flags_6_and_7() {
     assert_eq!(ordinals(&j, "ordinals"), vec![5]);
     assert_eq!(j["ordinals"][0]["pod"]["name"], "web-5");
     assert_eq!(ordinals(&j, "outOfRange"), vec![6, 7]);
-    assert_eq!(
-        objects(&j, "pvc.out_of_range"),
-        vec!["pvc/data-web-6", "pvc/data-web-7"]
+    assert!(
+        finding(&j, "pvc.out_of_range")[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(ordinals outside the live range 5..5): data-web-6, data-web-7"),
+        "{:#}",
+        j["findings"]
     );
     let r = ns.sts(&["status", "web"]);
-    let first_row = r
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("web-"))
-        .unwrap();
-    assert!(
-        first_row.starts_with("web-5 "),
-        "{}",
-        r.stdout
-    );
+    let first_row = r.stdout.lines().find(|l| l.starts_with("web-")).unwrap();
+    assert!(first_row.starts_with("web-5 "), "{}", r.stdout);
     assert!(r.stdout.contains("live ordinals 5..5"), "{}", r.stdout);
 }
 
@@ -497,10 +495,7 @@ fn namespace_only_user_gets_the_view_with_a_note() {
         r.stderr
     );
     assert_eq!(
-        r.stdout
-            .lines()
-            .filter(|l| l.starts_with("web-"))
-            .count(),
+        r.stdout.lines().filter(|l| l.starts_with("web-")).count(),
         3,
         "{}",
         r.stdout

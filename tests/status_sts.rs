@@ -20,11 +20,7 @@ fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
 
     let r = ns.sts(&["status", "web"]);
     r.expect_code(0);
-    let rows: Vec<&str> = r
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("web-"))
-        .collect();
+    let rows: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("web-")).collect();
     assert_eq!(rows.len(), 3, "{}", r.stdout);
     for (i, row) in rows.iter().enumerate() {
         let cols: Vec<&str> = row.split_whitespace().collect();
@@ -35,7 +31,11 @@ fn healthy_web_lists_ordinals_in_order_with_nodes_and_bound_claims() {
         assert!(row.contains(&format!("data-web-{i} Bound 1Gi")), "{row}");
         assert!(row.ends_with(" ok"), "DNS column: {row}");
         // The default view fits 120 columns for 3 replicas, one template.
-        assert!(row.chars().count() <= 120, "{} columns: {row}", row.chars().count());
+        assert!(
+            row.chars().count() <= 120,
+            "{} columns: {row}",
+            row.chars().count()
+        );
     }
     assert!(
         r.stdout.contains(&format!(

@@ -2,6 +2,7 @@
 //! clock (`now` is a parameter), no kube client.
 
 pub mod canary;
+pub mod claims_policy;
 pub mod daemonset;
 pub mod finding;
 pub mod fleet;

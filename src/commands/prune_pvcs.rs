@@ -3,78 +3,18 @@
 //! final re-read and re-check, with uid + resourceVersion preconditions →
 //! re-read and report loudly if the ordinal came back into range.
 
-use clap::{Args, ValueEnum};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::cli::{DryRun, DryRunArg, GlobalArgs};
+use crate::cli::{DryRun, GlobalArgs, PlanFormat, PruneArgs};
 use crate::cluster::prune::{self as cp, Deleted};
 use crate::cluster::{self, Cluster, access};
 use crate::commands::confirm::{Prompt, prompt_failed};
 use crate::commands::fault::fault;
 use crate::commands::interrupt;
 use crate::error::{Exit, Failure, Outcome};
-use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Options, Verdict};
+use crate::ops::prune::{self, Document, Done, Entry, Fate, Inputs, Mode, Options, Verdict};
 use crate::render::{self, Printer};
 use crate::target::{self, Kind};
-
-/// `-o` of prune-pvcs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
-    /// Tables
-    #[default]
-    Table,
-    /// JSON document (apiVersion kubectl-sts/v1, kind PrunePlan)
-    Json,
-    /// YAML document (same schema as JSON)
-    Yaml,
-}
-
-/// `kubectl sts prune-pvcs`.
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Never deleted: claims a pod mounts, claims whose ordinal has a pod, claims of a StatefulSet whose \
-scale is in flight, claims the controller deletes itself (retention policy Delete), claims below an HPA's maxReplicas, \
-and claims annotated kubectl-sts.io/prune=never.\n\nExit codes: 0 all planned claims deleted or nothing to do; \
-1 a claim was skipped because it changed, a DELETE failed, or a deleted claim's ordinal came back into range; \
-2 usage; 3 cluster; 4 no terminal and no --yes."
-)]
-pub struct PruneArgs {
-    /// NAME or sts/NAME: only the claims of this StatefulSet; none: every StatefulSet in the namespace
-    #[arg(value_name = "NAME")]
-    pub name: Option<String>,
-
-    /// Every namespace (only without a NAME)
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
-
-    /// Also claims of StatefulSets that no longer exist and of removed or renamed
-    /// volumeClaimTemplates (weaker evidence: labels and name shape), listed separately
-    #[arg(long)]
-    pub include_deleted: bool,
-
-    /// Do not protect claims below the maxReplicas of an HPA targeting the StatefulSet
-    #[arg(long)]
-    pub ignore_autoscaler: bool,
-
-    /// Only claims at least this old (e.g. 30m, 12h, 7d)
-    #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<String>,
-
-    /// Only claims matching this label selector
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
-
-    /// Output format of the plan
-    #[arg(short = 'o', long, value_enum, default_value_t = PlanFormat::Table, value_name = "FORMAT")]
-    pub output: PlanFormat,
-
-    #[command(flatten)]
-    pub dry_run: DryRunArg,
-
-    /// Delete without asking (required without a terminal)
-    #[arg(long)]
-    pub yes: bool,
-}
 
 /// Parses `--older-than` ("90s", "30m", "12h", "7d", plain seconds).
 pub fn parse_age(s: &str) -> Result<i64, Failure> {
@@ -113,6 +53,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     let opts = Options {
         name: name.clone(),
         include_deleted: args.include_deleted,
+        include_scaled_to_zero: args.include_scaled_to_zero,
         ignore_autoscaler: args.ignore_autoscaler,
         older_than,
     };
@@ -141,12 +82,12 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         hpas: &snap.hpas,
     };
     let plan = prune::plan(&inputs, &opts, Timestamp::now());
-    let dry = match args.dry_run.dry_run {
-        Some(DryRun::Client) => Some("client"),
-        Some(DryRun::Server) => Some("server"),
-        None => None,
+    let mode = match args.dry_run.dry_run {
+        Some(DryRun::Client) => Mode::DryRun,
+        Some(DryRun::Server) => Mode::ServerDryRun,
+        None => Mode::Delete,
     };
-    let mut doc = Document::new(plan, snap.notes.clone(), dry);
+    let mut doc = Document::new(plan, snap.notes.clone(), mode);
     let table = args.output == PlanFormat::Table;
     let emit = |doc: &Document| match args.output {
         PlanFormat::Json => printer.json(doc),
@@ -157,6 +98,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         printer.out(&render::prune::plan_text(
             &doc.plan,
             args.all_namespaces,
+            mode,
             &printer.style,
         ));
     }
@@ -164,7 +106,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         printer.note(n);
     }
     let planned: Vec<Entry> = doc.plan.deletable().cloned().collect();
-    if planned.is_empty() || dry == Some("client") {
+    if planned.is_empty() || mode == Mode::DryRun {
         emit(&doc);
         return Ok(Exit::Ok);
     }
@@ -185,7 +127,7 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
     }
     fault("after-plan", "").await;
     // --dry-run=server changes nothing: no confirmation needed.
-    let prompt = if dry == Some("server") {
+    let prompt = if mode == Mode::ServerDryRun {
         Prompt::AssumeYes
     } else {
         Prompt::detect(args.yes)
@@ -198,13 +140,10 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
         }
     };
     if chosen.is_empty() {
-        if table {
-            printer.out("Nothing deleted.");
-        }
         emit(&doc);
-        return Ok(Exit::Ok);
+        return Err(Failure::refused("not confirmed; nothing was changed").into());
     }
-    let server_dry = dry == Some("server");
+    let server_dry = mode == Mode::ServerDryRun;
     let mut done = Vec::new();
     // From here a signal stops the loop between two claims (each DELETE
     // is atomic); the report says which claims were deleted.
@@ -216,12 +155,18 @@ pub async fn run(g: &GlobalArgs, args: PruneArgs, printer: &Printer) -> Outcome 
             delete_one(&c, e, &opts, server_dry).await
         };
         if table {
-            printer.out(&render::prune::done_text(&d, server_dry, &printer.style));
+            printer.out(&render::prune::done_text(&d, mode, &printer.style));
         }
         done.push(d);
     }
     if table {
-        printer.out(&render::prune::summary_text(&done, &printer.style));
+        printer.out(&render::prune::summary_text(
+            &done,
+            doc.plan.skipped.len(),
+            planned.len() - chosen.len(),
+            mode,
+            &printer.style,
+        ));
     }
     let bad = done.iter().any(Done::is_bad);
     let cut_short = done.iter().any(|d| d.reason == NOT_ATTEMPTED);
@@ -240,24 +185,31 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
     match prompt {
         Prompt::AssumeYes => Ok(planned.to_vec()),
         Prompt::Never => Err(prompt
-            .confirm(&format!("delete {} PersistentVolumeClaims", planned.len()))
+            .confirm(&match planned.len() {
+                1 => "delete 1 PersistentVolumeClaim".to_string(),
+                n => format!("delete {n} PersistentVolumeClaims"),
+            })
             .err()
             .unwrap_or_else(|| Failure::refused("confirmation needed but there is no terminal"))),
         Prompt::Interactive => {
             let items = [
-                format!("Delete all {} claims", planned.len()),
+                match planned.len() {
+                    1 => "Delete the claim".to_string(),
+                    n => format!("Delete all {n} claims"),
+                },
                 "Pick the claims to delete".to_string(),
                 "Cancel".to_string(),
             ];
+            // Esc and q decline (interact_opt answers None).
             let pick = dialoguer::Select::new()
                 .with_prompt("Delete these PersistentVolumeClaims?")
                 .items(&items)
                 .default(2)
-                .interact()
+                .interact_opt()
                 .map_err(|e| prompt_failed(e, "no confirmation"))?;
             match pick {
-                0 => Ok(planned.to_vec()),
-                1 => {
+                Some(0) => Ok(planned.to_vec()),
+                Some(1) => {
                     let labels: Vec<String> = planned
                         .iter()
                         .map(|e| {
@@ -277,8 +229,9 @@ fn choose(planned: &[Entry], prompt: Prompt) -> Result<Vec<Entry>, Failure> {
                     let idx = dialoguer::MultiSelect::new()
                         .with_prompt("Space to select, Enter to delete the selected claims")
                         .items(&labels)
-                        .interact()
-                        .map_err(|e| prompt_failed(e, "no confirmation"))?;
+                        .interact_opt()
+                        .map_err(|e| prompt_failed(e, "no confirmation"))?
+                        .unwrap_or_default();
                     Ok(idx
                         .into_iter()
                         .filter_map(|i| planned.get(i).cloned())

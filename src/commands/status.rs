@@ -217,7 +217,8 @@ pub(crate) async fn watch(
             WatchTarget::Fleet => may("", "nodes", "").await?,
             WatchTarget::Sts(_) => false,
         },
-        hpas: scope != Scope::DaemonSet && may("autoscaling", "horizontalpodautoscalers", ns).await?,
+        hpas: scope != Scope::DaemonSet
+            && may("autoscaling", "horizontalpodautoscalers", ns).await?,
         events: may("", "events", ns).await?,
     };
     let mut w = Watch::start(c, scope, all_ns, allowed);

@@ -2,33 +2,19 @@
 //! and which of them is it safe to delete (controller-semantics.md B2, B11).
 //!
 //! Pure: plain k8s-openapi objects in, a [`Plan`] out, `now` as a parameter.
-//! The same [`assess`] runs for the plan and for the re-check right before
-//! each DELETE, so both apply exactly the same rules.
+//! The rules themselves live in [`crate::analysis::claims_policy`], shared
+//! with `status`; the same [`assess`] runs for the plan and for the re-check
+//! right before each DELETE, so both apply exactly the same rules.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use crate::analysis::claims_policy::{self as policy, Judgement, Rules};
+pub use crate::analysis::claims_policy::{Evidence, Inputs, OPT_OUT_ANNOTATION, OPT_OUT_VALUE};
 use crate::analysis::statefulset::claims::match_claim;
 use crate::analysis::statefulset::{live_range, template_names};
-
-/// Annotation on a claim that keeps it out of every prune.
-pub const OPT_OUT_ANNOTATION: &str = "kubectl-sts.io/prune";
-/// The value of [`OPT_OUT_ANNOTATION`] that opts out.
-pub const OPT_OUT_VALUE: &str = "never";
-
-/// What the planner looks at (any namespaces; matched per claim namespace).
-#[derive(Clone, Copy, Debug)]
-pub struct Inputs<'a> {
-    pub sets: &'a [StatefulSet],
-    pub pods: &'a [Pod],
-    pub claims: &'a [PersistentVolumeClaim],
-    /// `None` when PersistentVolumes could not be read.
-    pub volumes: Option<&'a [PersistentVolume]>,
-    pub hpas: &'a [HorizontalPodAutoscaler],
-}
 
 /// Planner options (from the command line).
 #[derive(Clone, Debug, Default)]
@@ -37,28 +23,23 @@ pub struct Options {
     pub name: Option<String>,
     /// Also claims of deleted StatefulSets and removed templates.
     pub include_deleted: bool,
+    /// Claims of a StatefulSet scaled to 0 are candidates too.
+    pub include_scaled_to_zero: bool,
     /// Do not protect claims below an HPA's maxReplicas.
     pub ignore_autoscaler: bool,
     /// Only claims at least this many seconds old.
     pub older_than: Option<i64>,
 }
 
-/// Why a claim looks left behind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Evidence {
-    /// Exact template and StatefulSet name, ordinal outside the live range.
-    OutOfRange,
-    /// Labels and name shape point at a StatefulSet that no longer exists.
-    DeletedStatefulSet,
-    /// The StatefulSet exists but no longer has this claim's template.
-    RemovedTemplate,
-}
-
-impl Evidence {
-    /// Strong evidence (exact names) or weaker (labels and name shape).
-    pub fn is_strong(self) -> bool {
-        self == Evidence::OutOfRange
+impl Options {
+    /// The claim rules these options select.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            include_deleted: self.include_deleted,
+            include_scaled_to_zero: self.include_scaled_to_zero,
+            ignore_autoscaler: self.ignore_autoscaler,
+            older_than: self.older_than,
+        }
     }
 }
 
@@ -138,14 +119,6 @@ pub fn plan(inp: &Inputs<'_>, opts: &Options, now: Timestamp) -> Plan {
     p
 }
 
-fn parse_ordinal(s: &str) -> Option<i32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
-    }
-    s.parse().ok()
-}
-
 fn ns_of<K: kube::Resource>(k: &K) -> &str {
     k.meta().namespace.as_deref().unwrap_or("")
 }
@@ -154,252 +127,29 @@ fn name_of<K: kube::Resource>(k: &K) -> &str {
     k.meta().name.as_deref().unwrap_or("")
 }
 
-struct Owner<'a> {
-    sts: &'a StatefulSet,
-    template: String,
-    ordinal: i32,
-}
-
 fn fmt_range(r: &std::ops::Range<i32>) -> String {
-    format!("[{}, {})", r.start, r.end)
+    crate::analysis::statefulset::ordinal_range(r)
 }
 
-/// The scale of `sts` is in flight: spec and status replicas differ, the
-/// status is stale, or a pod of it outside the live range still exists.
-pub fn scale_in_flight(sts: &StatefulSet, pods: &[Pod]) -> Option<String> {
-    let name = name_of(sts);
-    let spec = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let st = sts.status.clone().unwrap_or_default();
-    if st.replicas != spec {
-        return Some(format!(
-            "scale of {name} in flight (spec.replicas {spec}, status.replicas {})",
-            st.replicas
-        ));
-    }
-    if st.observed_generation.unwrap_or(0) < sts.metadata.generation.unwrap_or(0) {
-        return Some(format!(
-            "{name} has changes the controller has not observed yet"
-        ));
-    }
-    let range = live_range(sts);
-    let uid = sts.metadata.uid.as_deref();
-    for p in pods.iter().filter(|p| ns_of(*p) == ns_of(sts)) {
-        let Some(ord) = name_of(p)
-            .strip_prefix(name)
-            .and_then(|r| r.strip_prefix('-'))
-            .and_then(parse_ordinal)
-        else {
-            continue;
-        };
-        let owned =
-            p.metadata.owner_references.iter().flatten().any(|o| {
-                o.kind == "StatefulSet" && (Some(o.uid.as_str()) == uid || o.name == name)
-            });
-        if owned && !range.contains(&ord) {
-            return Some(format!(
-                "scale of {name} in flight (pod {} outside {} still exists)",
-                name_of(p),
-                fmt_range(&range)
-            ));
-        }
-    }
-    None
-}
-
-fn hpa_max_for(sts: &StatefulSet, hpas: &[HorizontalPodAutoscaler]) -> Option<(String, i32)> {
-    hpas.iter()
-        .filter(|h| ns_of(*h) == ns_of(sts))
-        .filter_map(|h| {
-            let spec = &h.spec;
-            let r = &spec.scale_target_ref;
-            let api_ok = r
-                .api_version
-                .as_deref()
-                .is_none_or(|v| v.starts_with("apps/"));
-            (r.kind == "StatefulSet" && r.name == name_of(sts) && api_ok)
-                .then(|| (name_of(h).to_string(), spec.max_replicas))
-        })
-        .max_by_key(|(_, m)| *m)
-}
-
-/// Assesses one claim: `None` when it is not a left-behind claim at all
-/// (live, or not a StatefulSet claim), else a candidate or a skip.
+/// Assesses one claim with the shared rules: `None` when it is not a
+/// left-behind claim at all (live, not a StatefulSet claim, or not of the
+/// StatefulSet named in `opts`), else a candidate or a skip.
 pub fn assess(
     pvc: &PersistentVolumeClaim,
     inp: &Inputs<'_>,
     opts: &Options,
     now: Timestamp,
 ) -> Option<Verdict> {
-    let ns = ns_of(pvc);
-    let name = name_of(pvc);
-    let sets: Vec<&StatefulSet> = inp.sets.iter().filter(|s| ns_of(*s) == ns).collect();
-    let pods: Vec<&Pod> = inp.pods.iter().filter(|p| ns_of(*p) == ns).collect();
-
-    // Every StatefulSet whose templates produce exactly this name.
-    let owners: Vec<Owner<'_>> = sets
-        .iter()
-        .filter_map(|s| {
-            let tpls = template_names(s);
-            match_claim(name, name_of(*s), &tpls).map(|(t, o)| Owner {
-                sts: s,
-                template: t.to_string(),
-                ordinal: o,
-            })
-        })
-        .collect();
-
-    let mut reasons: Vec<String> = Vec::new();
-    let (evidence, set_names, template, ordinal, why) = if !owners.is_empty() {
-        if owners
-            .iter()
-            .any(|o| live_range(o.sts).contains(&o.ordinal))
-        {
-            return None;
-        }
-        let set_names: Vec<String> = owners.iter().map(|o| name_of(o.sts).to_string()).collect();
-        if let Some(n) = &opts.name
-            && !set_names.contains(n)
-        {
-            return None;
-        }
-        for o in &owners {
-            if let Some(r) = scale_in_flight(o.sts, inp.pods) {
-                reasons.push(r);
-            }
-            let policy = o
-                .sts
-                .spec
-                .as_ref()
-                .and_then(|s| s.persistent_volume_claim_retention_policy.as_ref());
-            if policy.and_then(|p| p.when_scaled.as_deref()) == Some("Delete") {
-                reasons.push(format!(
-                    "{} has whenScaled: Delete; the controller deletes its scaled-down claims",
-                    name_of(o.sts)
-                ));
-            }
-            if !opts.ignore_autoscaler
-                && let Some((hpa, max)) = hpa_max_for(o.sts, inp.hpas)
-            {
-                let start = live_range(o.sts).start;
-                if o.ordinal >= start && o.ordinal < start.saturating_add(max.max(0)) {
-                    reasons.push(format!(
-                        "HPA {hpa} may scale {} up to {max} replicas (ordinals {}); --ignore-autoscaler overrides",
-                        name_of(o.sts),
-                        fmt_range(&(start..start.saturating_add(max)))
-                    ));
-                }
-            }
-        }
-        let why = owners
-            .iter()
-            .map(|o| {
-                format!(
-                    "ordinal {} outside {} of {}",
-                    o.ordinal,
-                    fmt_range(&live_range(o.sts)),
-                    name_of(o.sts)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" and ");
-        let first = &owners[0];
-        let pod_names: Vec<String> = owners
-            .iter()
-            .map(|o| format!("{}-{}", name_of(o.sts), o.ordinal))
-            .collect();
-        for pn in &pod_names {
-            if let Some(p) = pods.iter().find(|p| name_of(**p) == pn) {
-                let term = if p.metadata.deletion_timestamp.is_some() {
-                    " (terminating)"
-                } else {
-                    ""
-                };
-                reasons.push(format!("pod {pn} exists{term}"));
-            }
-        }
-        (
-            Evidence::OutOfRange,
-            set_names,
-            first.template.clone(),
-            first.ordinal,
-            why,
-        )
-    } else {
-        if !opts.include_deleted {
-            return None;
-        }
-        let (evidence, set, template, ordinal, why) = weak_match(pvc, &sets)?;
-        if let Some(n) = &opts.name
-            && n != &set
-        {
-            return None;
-        }
-        if evidence == Evidence::RemovedTemplate
-            && let Some(s) = sets.iter().find(|s| name_of(**s) == set)
-        {
-            if live_range(s).contains(&ordinal) {
-                reasons.push(format!("ordinal {ordinal} is live in {set}; a rollback to the old template would use it"));
-            }
-            if let Some(r) = scale_in_flight(s, inp.pods) {
-                reasons.push(r);
-            }
-        }
-        let pn = format!("{set}-{ordinal}");
-        if pods.iter().any(|p| name_of(*p) == pn) {
-            reasons.push(format!("pod {pn} exists"));
-        }
-        (evidence, vec![set], template, ordinal, why)
+    let (left, keep) = match policy::judge(pvc, inp, &opts.rules(), now) {
+        Judgement::Unrelated | Judgement::Live => return None,
+        Judgement::Candidate(l) => (l, Vec::new()),
+        Judgement::Kept(l, k) => (l, k),
     };
-
-    // Rules common to every claim.
-    for p in &pods {
-        let mounts = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.volumes.as_ref())
-            .is_some_and(|vs| {
-                vs.iter().any(|v| {
-                    v.persistent_volume_claim
-                        .as_ref()
-                        .is_some_and(|c| c.claim_name == name)
-                })
-            });
-        if mounts {
-            reasons.push(format!("mounted by pod {}", name_of(*p)));
-        }
-    }
-    if pvc.metadata.deletion_timestamp.is_some() {
-        reasons.push("already being deleted".to_string());
-    }
-    for o in pvc.metadata.owner_references.iter().flatten() {
-        reasons.push(format!(
-            "owned by {} {}; the garbage collector deletes it with its owner",
-            o.kind, o.name
-        ));
-    }
-    if pvc
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(OPT_OUT_ANNOTATION))
-        .map(String::as_str)
-        == Some(OPT_OUT_VALUE)
+    if let Some(n) = &opts.name
+        && !left.statefulsets.contains(n)
     {
-        reasons.push(format!("annotated {OPT_OUT_ANNOTATION}={OPT_OUT_VALUE}"));
+        return None;
     }
-    let created = pvc.metadata.creation_timestamp.as_ref().map(|t| t.0);
-    if let Some(min) = opts.older_than {
-        let age = created
-            .map(|c| now.as_second() - c.as_second())
-            .unwrap_or(0);
-        if age < min {
-            reasons.push(format!(
-                "younger than --older-than ({})",
-                crate::analysis::pod::age(created, now)
-            ));
-        }
-    }
-
     let st = pvc.status.clone().unwrap_or_default();
     let volume = pvc
         .spec
@@ -413,15 +163,16 @@ pub fn assess(
     let reclaim_policy = pv
         .and_then(|p| p.spec.as_ref())
         .and_then(|s| s.persistent_volume_reclaim_policy.clone());
+    let created = pvc.metadata.creation_timestamp.as_ref().map(|t| t.0);
     let entry = Entry {
-        namespace: ns.to_string(),
-        claim: name.to_string(),
+        namespace: ns_of(pvc).to_string(),
+        claim: name_of(pvc).to_string(),
         uid: pvc.metadata.uid.clone().unwrap_or_default(),
         resource_version: pvc.metadata.resource_version.clone().unwrap_or_default(),
-        evidence,
-        statefulsets: set_names,
-        template,
-        ordinal,
+        evidence: left.evidence,
+        statefulsets: left.statefulsets,
+        template: left.template,
+        ordinal: left.ordinal,
         phase: st.phase.clone().unwrap_or_else(|| "Pending".to_string()),
         capacity: st
             .capacity
@@ -434,68 +185,17 @@ pub fn assess(
         volume,
         created: created.map(|c| c.to_string()),
         age: crate::analysis::pod::age(created, now),
-        reason: if reasons.is_empty() {
-            why
+        reason: if keep.is_empty() {
+            left.origin.to_string()
         } else {
-            reasons.join("; ")
+            policy::sentence(&keep)
         },
     };
-    Some(if reasons.is_empty() {
+    Some(if keep.is_empty() {
         Verdict::Candidate(entry)
     } else {
         Verdict::Skipped(entry)
     })
-}
-
-/// Weaker evidence for a claim no current template produces: a removed
-/// template of an existing set (its selector labels are on the claim and
-/// the name is `<old-template>-<set>-<ordinal>`), or a deleted set (a label
-/// value `V` with the name `<template>-<V>-<ordinal>` and no set `V`).
-fn weak_match(
-    pvc: &PersistentVolumeClaim,
-    sets: &[&StatefulSet],
-) -> Option<(Evidence, String, String, i32, String)> {
-    let name = name_of(pvc);
-    let (head, ord) = name.rsplit_once('-')?;
-    let ord = parse_ordinal(ord)?;
-    let labels = pvc.metadata.labels.clone().unwrap_or_default();
-    let split = |set: &str| {
-        head.strip_suffix(set)
-            .and_then(|p| p.strip_suffix('-'))
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-    };
-    for s in sets {
-        let want = s
-            .spec
-            .as_ref()
-            .and_then(|sp| sp.selector.match_labels.clone())
-            .unwrap_or_default();
-        let covered = !want.is_empty() && want.iter().all(|(k, v)| labels.get(k) == Some(v));
-        if covered && let Some(prefix) = split(name_of(*s)) {
-            let why = format!(
-                "template {prefix:?} is no longer in {} (selector labels and name)",
-                name_of(*s)
-            );
-            return Some((
-                Evidence::RemovedTemplate,
-                name_of(*s).to_string(),
-                prefix,
-                ord,
-                why,
-            ));
-        }
-    }
-    for v in labels.values() {
-        if v.is_empty() || sets.iter().any(|s| name_of(*s) == v) {
-            continue;
-        }
-        if let Some(prefix) = split(v) {
-            let why = format!("no StatefulSet {v:?} (guessed from its labels and name)");
-            return Some((Evidence::DeletedStatefulSet, v.clone(), prefix, ord, why));
-        }
-    }
-    None
 }
 
 /// What happened to one planned claim.
@@ -547,12 +247,44 @@ pub struct Document {
     pub results: Option<Vec<Done>>,
 }
 
+/// Whether the run deletes, or only shows or validates what it would delete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Delete the chosen claims.
+    #[default]
+    Delete,
+    /// `--dry-run`: print the plan, send nothing that changes state.
+    DryRun,
+    /// `--dry-run=server`: send every DELETE with `dryRun=All`.
+    ServerDryRun,
+}
+
+impl Mode {
+    /// The `dryRun` field of the document.
+    pub fn as_doc(self) -> Option<&'static str> {
+        match self {
+            Mode::Delete => None,
+            Mode::DryRun => Some("client"),
+            Mode::ServerDryRun => Some("server"),
+        }
+    }
+
+    /// kubectl's suffix: `(dry run)`, `(server dry run)`, or nothing.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Mode::Delete => "",
+            Mode::DryRun => " (dry run)",
+            Mode::ServerDryRun => " (server dry run)",
+        }
+    }
+}
+
 impl Document {
-    pub fn new(plan: Plan, notes: Vec<String>, dry_run: Option<&'static str>) -> Document {
+    pub fn new(plan: Plan, notes: Vec<String>, mode: Mode) -> Document {
         Document {
             api_version: "kubectl-sts/v1",
             kind: "PrunePlan",
-            dry_run,
+            dry_run: mode.as_doc(),
             plan,
             notes,
             results: None,
@@ -584,19 +316,7 @@ pub fn back_in_range(entry: &Entry, sets: &[StatefulSet]) -> Option<String> {
 /// Pods in the entry's namespace that mount its claim.
 pub fn mounted_by(entry: &Entry, pods: &[Pod]) -> Vec<String> {
     pods.iter()
-        .filter(|p| ns_of(*p) == entry.namespace)
-        .filter(|p| {
-            p.spec
-                .as_ref()
-                .and_then(|s| s.volumes.as_ref())
-                .is_some_and(|vs| {
-                    vs.iter().any(|v| {
-                        v.persistent_volume_claim
-                            .as_ref()
-                            .is_some_and(|c| c.claim_name == entry.claim)
-                    })
-                })
-        })
+        .filter(|p| ns_of(*p) == entry.namespace && policy::mounts(p, &entry.claim))
         .map(|p| name_of(p).to_string())
         .collect()
 }
@@ -604,6 +324,8 @@ pub fn mounted_by(entry: &Entry, pods: &[Pod]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::core::v1::PersistentVolume;
     use serde_json::{Value, json};
 
     fn now() -> Timestamp {
@@ -717,7 +439,7 @@ mod tests {
         assert_eq!(e.reclaim_policy.as_deref(), Some("Delete"));
         assert!(e.destroys_data);
         assert_eq!(e.age, "24h");
-        assert_eq!(e.reason, "ordinal 1 outside [0, 1) of web");
+        assert_eq!(e.reason, "ordinal 1 outside 0..0 of web");
     }
 
     #[test]
@@ -735,14 +457,22 @@ mod tests {
     }
 
     #[test]
-    fn replicas_zero_is_not_a_deleted_set() {
+    fn replicas_zero_is_kept_unless_asked_and_not_a_deleted_set() {
         let sets = [sts("web", &["data"], 0, None, json!({}))];
+        let p = run(&sets, &[], &web_claims(2), &Options::default());
+        assert!(p.candidates.is_empty());
+        assert_eq!(names(&p.skipped), vec!["data-web-0", "data-web-1"]);
+        assert_eq!(
+            p.skipped[0].reason,
+            "web is scaled to 0, often a pause, not a shrink; prune-pvcs --include-scaled-to-zero makes its claims candidates"
+        );
         let p = run(
             &sets,
             &[],
             &web_claims(2),
             &Options {
                 include_deleted: true,
+                include_scaled_to_zero: true,
                 ..Options::default()
             },
         );
@@ -794,7 +524,7 @@ mod tests {
         assert!(
             p.skipped[0]
                 .reason
-                .contains("pod web-3 outside [0, 1) still exists"),
+                .contains("pod web-3 outside 0..0 still exists"),
             "{:?}",
             p.skipped
         );
@@ -805,15 +535,25 @@ mod tests {
         // a (template b-c) and c-a (template b) both produce b-c-a-N.
         let a = sts("a", &["b-c"], 1, None, json!({}));
         let ca = sts("c-a", &["b"], 3, None, json!({}));
-        let claims = vec![pvc("b-c-a-2", json!({})), pvc("b-c-a-5", json!({}))];
+        let claims = vec![
+            pvc("b-c-a-0", json!({})),
+            pvc("b-c-a-2", json!({})),
+            pvc("b-c-a-5", json!({})),
+        ];
         let p = run(&[a, ca], &[], &claims, &Options::default());
         assert_eq!(names(&p.candidates), vec!["b-c-a-5"]);
         assert_eq!(p.candidates[0].statefulsets, vec!["a", "c-a"]);
         assert_eq!(
             p.candidates[0].reason,
-            "ordinal 5 outside [0, 1) of a and ordinal 5 outside [0, 3) of c-a"
+            "ordinal 5 outside 0..0 of a and ordinal 5 outside 0..2 of c-a"
         );
-        assert!(p.skipped.is_empty());
+        // b-c-a-0 is live for both; b-c-a-2 is out of range for a only.
+        assert_eq!(names(&p.skipped), vec!["b-c-a-2"]);
+        assert_eq!(p.skipped[0].statefulsets, vec!["a"]);
+        assert_eq!(
+            p.skipped[0].reason,
+            "the name also fits statefulset c-a, where ordinal 2 is live"
+        );
     }
 
     #[test]
@@ -832,9 +572,14 @@ mod tests {
         ];
         let p = run(&sets, &[], &claims, &Options::default());
         assert_eq!(names(&p.candidates), vec!["data-web-3"]);
-        assert!(p.skipped[0].reason.starts_with("owned by Pod web-1"));
+        assert_eq!(
+            p.skipped[0].reason,
+            "its owner pod web-1 (uid u1) is gone: the garbage collector deletes it"
+        );
         assert_eq!(p.skipped[1].reason, "annotated kubectl-sts.io/prune=never");
 
+        // whenScaled: Delete set after the scale-down: the claim has no
+        // ownerReference, nothing deletes it: an ordinary candidate.
         let sets = [sts(
             "web",
             &["data"],
@@ -843,8 +588,8 @@ mod tests {
             json!({"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete", "whenDeleted": "Retain"}}}),
         )];
         let p = run(&sets, &[], &web_claims(2), &Options::default());
-        assert!(p.candidates.is_empty());
-        assert!(p.skipped[0].reason.contains("whenScaled: Delete"));
+        assert_eq!(names(&p.candidates), vec!["data-web-1"]);
+        assert!(p.skipped.is_empty());
 
         let sets = [sts("web", &["data"], 1, None, json!({}))];
         let hpa: HorizontalPodAutoscaler = serde_json::from_value(json!({
@@ -935,10 +680,12 @@ mod tests {
             &claims,
             &Options {
                 name: Some("db".into()),
+                include_scaled_to_zero: true,
                 ..Options::default()
             },
         );
         assert_eq!(names(&p.candidates), vec!["data-db-0"]);
+        assert!(p.skipped.is_empty());
         let p = run(
             &sets,
             &[],
@@ -949,8 +696,12 @@ mod tests {
             },
         );
         assert!(p.candidates.is_empty());
-        assert_eq!(p.skipped.len(), 2);
-        assert!(p.skipped[0].reason.starts_with("younger than --older-than"));
+        assert_eq!(names(&p.skipped), vec!["data-db-0", "data-web-1"]);
+        assert_eq!(
+            p.skipped[0].reason,
+            "db is scaled to 0, often a pause, not a shrink; prune-pvcs --include-scaled-to-zero makes its claims candidates; 24h old, younger than --older-than 2d"
+        );
+        assert_eq!(p.skipped[1].reason, "24h old, younger than --older-than 2d");
     }
 
     #[test]
@@ -962,7 +713,7 @@ mod tests {
         let up = [sts("web", &["data"], 3, None, json!({}))];
         assert_eq!(
             back_in_range(e, &up).as_deref(),
-            Some("ordinal 2 is live again in web ([0, 3))")
+            Some("ordinal 2 is live again in web (0..2)")
         );
         assert_eq!(
             mounted_by(
@@ -974,5 +725,149 @@ mod tests {
             ),
             vec!["web-2"]
         );
+    }
+
+    /// The names a status finding lists after its last `": "`.
+    fn listed(msg: &str) -> Vec<String> {
+        msg.rsplit_once(": ")
+            .map(|(_, names)| names.split(", ").map(String::from).collect())
+            .unwrap_or_default()
+    }
+
+    type Scenario = (
+        &'static str,
+        Vec<StatefulSet>,
+        Vec<Pod>,
+        Vec<PersistentVolumeClaim>,
+        Vec<HorizontalPodAutoscaler>,
+    );
+
+    /// status NAME's out-of-range WARNING lists exactly the candidates of
+    /// prune-pvcs NAME, and its kept claims are exactly prune's skipped ones.
+    #[test]
+    fn status_warnings_are_exactly_the_prune_candidates() {
+        let ann = json!({"metadata": {"annotations": {OPT_OUT_ANNOTATION: OPT_OUT_VALUE}}});
+        let hpa: HorizontalPodAutoscaler = serde_json::from_value(json!({
+            "metadata": {"name": "h", "namespace": "ns"},
+            "spec": {"maxReplicas": 3, "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web"}}
+        }))
+        .unwrap_or_default();
+        let switched = json!({"spec": {"persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete", "whenDeleted": "Retain"}}});
+        let scenarios: Vec<Scenario> = vec![
+            (
+                "3 to 1",
+                vec![sts("web", &["data"], 1, None, json!({}))],
+                vec![],
+                web_claims(3),
+                vec![],
+            ),
+            (
+                "kept",
+                vec![sts("web", &["data"], 1, None, json!({}))],
+                vec![pod("backup", None, Some("data-web-1"))],
+                vec![
+                    pvc("data-web-0", json!({})),
+                    pvc("data-web-1", json!({})),
+                    pvc("data-web-2", ann.clone()),
+                    pvc("data-web-3", json!({})),
+                    pvc("data-web-4", json!({})),
+                ],
+                vec![hpa],
+            ),
+            (
+                "switched to Delete",
+                vec![sts("web", &["data"], 1, None, switched)],
+                vec![],
+                web_claims(3),
+                vec![],
+            ),
+            (
+                "scaled to 0",
+                vec![sts("web", &["data"], 0, None, json!({}))],
+                vec![],
+                web_claims(2),
+                vec![],
+            ),
+            (
+                "two templates",
+                vec![sts("web", &["data", "wal"], 1, None, json!({}))],
+                vec![],
+                [
+                    "data-web-0",
+                    "wal-web-0",
+                    "wal-web-1",
+                    "data-web-2",
+                    "data-web-3",
+                    "wal-web-3",
+                ]
+                .iter()
+                .map(|n| pvc(n, json!({})))
+                .collect(),
+                vec![],
+            ),
+            (
+                "ambiguous",
+                vec![
+                    sts("web", &["b-c"], 1, None, json!({})),
+                    sts("c-web", &["b"], 3, None, json!({})),
+                ],
+                vec![],
+                ["b-c-web-0", "b-c-web-2", "b-c-web-5"]
+                    .iter()
+                    .map(|n| pvc(n, json!({})))
+                    .collect(),
+                vec![],
+            ),
+        ];
+        for (what, sets, pods, claims, hpas) in scenarios {
+            let inp = Inputs {
+                sets: &sets,
+                pods: &pods,
+                claims: &claims,
+                volumes: None,
+                hpas: &hpas,
+            };
+            let p = plan(
+                &inp,
+                &Options {
+                    name: Some("web".into()),
+                    ..Options::default()
+                },
+                now(),
+            );
+            let snap = crate::model::StsSnapshot {
+                sts: sets[0].clone(),
+                all_sets: sets.clone(),
+                namespace_pods: pods.clone(),
+                claims: claims.clone(),
+                hpas: hpas.clone(),
+                ..Default::default()
+            };
+            let r = crate::analysis::statefulset::analyze(&snap, &Default::default(), now());
+            let by = |id: &str| -> Vec<String> {
+                let mut v: Vec<String> = r
+                    .findings
+                    .iter()
+                    .filter(|f| f.id == id)
+                    .flat_map(|f| listed(&f.message))
+                    .collect();
+                v.sort();
+                v
+            };
+            let mut want: Vec<String> = p.candidates.iter().map(|e| e.claim.clone()).collect();
+            want.sort();
+            assert_eq!(by("pvc.out_of_range"), want, "{what}: {:#?}", r.findings);
+            let mut kept: Vec<String> = p.skipped.iter().map(|e| e.claim.clone()).collect();
+            kept.sort();
+            assert_eq!(by("pvc.kept"), kept, "{what}: {:#?}", r.findings);
+            assert!(
+                r.findings
+                    .iter()
+                    .filter(|f| f.id.starts_with("pvc."))
+                    .count()
+                    <= 1 + p.skipped.len(),
+                "{what}: not grouped"
+            );
+        }
     }
 }

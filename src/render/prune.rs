@@ -2,7 +2,7 @@
 
 use super::Style;
 use super::statefulset::{plain_table, table_text};
-use crate::ops::prune::{Done, Entry, Fate, Plan};
+use crate::ops::prune::{Done, Entry, Fate, Mode, Plan};
 
 fn reclaim_cell(e: &Entry, st: &Style) -> String {
     match (&e.volume, e.reclaim_policy.as_deref()) {
@@ -57,11 +57,59 @@ fn entries_table(es: &[Entry], all_ns: bool, full: bool, st: &Style) -> String {
     table_text(&mut t)
 }
 
-/// The plan as text: candidates, weaker candidates, skipped claims.
-pub fn plan_text(p: &Plan, all_ns: bool, st: &Style) -> String {
+fn claims(n: usize) -> String {
+    if n == 1 {
+        "1 claim".to_string()
+    } else {
+        format!("{n} claims")
+    }
+}
+
+/// What deleting the planned claims does to their volumes, said plainly
+/// (`None` when no planned claim has reclaim policy Delete).
+fn data_sentence(p: &Plan, mode: Mode) -> Option<String> {
+    let n = p.deletable().count();
+    let destroys = p.deletable().filter(|e| e.destroys_data).count();
+    let verb = if mode == Mode::Delete {
+        "deletes"
+    } else {
+        "would delete"
+    };
+    match (n, destroys) {
+        (_, 0) => None,
+        (1, 1) => Some(format!(
+            "Deleting this claim {verb} its PersistentVolume and the data on it (reclaim policy Delete)."
+        )),
+        (n, d) if n == d => Some(format!(
+            "Deleting these {n} claims {verb} their PersistentVolumes and the data on them (reclaim policy Delete)."
+        )),
+        (n, 1) => Some(format!(
+            "1 of these {n} claims has reclaim policy Delete: deleting it {verb} its PersistentVolume and the data on it."
+        )),
+        (n, d) => Some(format!(
+            "{d} of these {n} claims have reclaim policy Delete: deleting them {verb} their PersistentVolumes and the data on them."
+        )),
+    }
+}
+
+/// The plan as text: candidates, weaker candidates, skipped claims, what
+/// deleting them does to the data, and, for `--dry-run`, the closing count
+/// ("would delete N claims, M skipped (dry run)").
+pub fn plan_text(p: &Plan, all_ns: bool, mode: Mode, st: &Style) -> String {
     let mut out = String::new();
     if p.candidates.is_empty() && p.weak_candidates.is_empty() {
-        out.push_str("No left-behind PersistentVolumeClaims to delete.\n");
+        if p.skipped.is_empty() {
+            out.push_str("No left-behind PersistentVolumeClaims to delete.\n");
+        } else {
+            out.push_str(&format!(
+                "No left-behind PersistentVolumeClaims to delete: {} never deleted.\n",
+                if p.skipped.len() == 1 {
+                    "the 1 found is".to_string()
+                } else {
+                    format!("all {} found are", p.skipped.len())
+                }
+            ));
+        }
     }
     if !p.candidates.is_empty() {
         out.push_str(&st.bold(&format!(
@@ -89,38 +137,55 @@ pub fn plan_text(p: &Plan, all_ns: bool, st: &Style) -> String {
         out.push_str(&entries_table(&p.skipped, all_ns, false, st));
         out.push('\n');
     }
-    let destroys = p.deletable().filter(|e| e.destroys_data).count();
-    if destroys > 0 {
+    if let Some(data) = data_sentence(p, mode) {
         out.push('\n');
-        out.push_str(&st.red(&format!(
-            "Deleting {destroys} of these claims deletes their PersistentVolumes and the data on them (reclaim policy Delete)."
-        )));
+        out.push_str(&st.red(&data));
         out.push('\n');
+    }
+    if mode == Mode::DryRun {
+        out.push('\n');
+        out.push_str(&format!(
+            "would delete {}, {} skipped{}\n",
+            claims(p.deletable().count()),
+            p.skipped.len(),
+            mode.suffix()
+        ));
     }
     out
 }
 
 /// The report lines for one planned claim (warnings included).
-pub fn done_text(d: &Done, server_dry_run: bool, st: &Style) -> String {
+pub fn done_text(d: &Done, mode: Mode, st: &Style) -> String {
     let mut out = String::new();
-    let verb = if server_dry_run {
-        "deleted (server dry run)"
-    } else {
-        "deleted"
-    };
     let who = format!("{}/{}", d.namespace, d.claim);
+    let dry = mode == Mode::ServerDryRun;
     match d.result {
         Fate::Deleted => {
             let data = match (&d.volume, d.destroys_data) {
-                (Some(v), true) if server_dry_run => format!(" (would delete PV {v} and its data)"),
+                (Some(v), true) if dry => format!(": would delete PV {v} and its data"),
                 (Some(v), true) => format!(" (PV {v} and its data deleted)"),
+                (Some(v), false) if dry => format!(": PV {v} would be kept"),
                 (Some(v), false) => format!(" (PV {v} kept)"),
                 (None, _) => String::new(),
             };
-            out.push_str(&format!("{} {who}{data}\n", st.green(verb)));
+            out.push_str(&format!(
+                "{} {who}{}{data}\n",
+                st.green("deleted"),
+                mode.suffix()
+            ));
         }
-        Fate::Skipped => out.push_str(&format!("{} {who}: {}\n", st.yellow("skipped"), d.reason)),
-        Fate::Failed => out.push_str(&format!("{} {who}: {}\n", st.red("failed"), d.reason)),
+        Fate::Skipped => out.push_str(&format!(
+            "{} {who}{}: {}\n",
+            st.yellow("skipped"),
+            mode.suffix(),
+            d.reason
+        )),
+        Fate::Failed => out.push_str(&format!(
+            "{} {who}{}: {}\n",
+            st.red("failed"),
+            mode.suffix(),
+            d.reason
+        )),
     }
     out.push_str(&warnings(d, st));
     out
@@ -145,19 +210,36 @@ fn warnings(d: &Done, st: &Style) -> String {
     out
 }
 
-/// The closing summary: counts, and every warning again.
-pub fn summary_text(done: &[Done], st: &Style) -> String {
+/// The closing summary: every warning again, then the counts. `skipped`
+/// counts the claims the plan never deletes as well as those skipped at
+/// the final re-check, so the numbers add up to the plan; `not_chosen` are
+/// candidates left out at the prompt.
+pub fn summary_text(
+    done: &[Done],
+    plan_skipped: usize,
+    not_chosen: usize,
+    mode: Mode,
+    st: &Style,
+) -> String {
     let mut out = String::new();
     for d in done {
         out.push_str(&warnings(d, st));
     }
     let n = |f: Fate| done.iter().filter(|d| d.result == f).count();
+    let deleted = n(Fate::Deleted);
+    if mode == Mode::Delete {
+        out.push_str(&format!("{deleted} deleted"));
+    } else {
+        out.push_str(&format!("would delete {}", claims(deleted)));
+    }
     out.push_str(&format!(
-        "{} deleted, {} skipped, {} failed",
-        n(Fate::Deleted),
-        n(Fate::Skipped),
+        ", {} skipped, {} failed",
+        plan_skipped + n(Fate::Skipped),
         n(Fate::Failed)
     ));
+    if not_chosen > 0 {
+        out.push_str(&format!(", {not_chosen} not chosen"));
+    }
     let back = done
         .iter()
         .filter(|d| d.came_back_in_range.is_some())
@@ -165,6 +247,7 @@ pub fn summary_text(done: &[Done], st: &Style) -> String {
     if back > 0 {
         out.push_str(&format!(", {back} came back into range"));
     }
+    out.push_str(mode.suffix());
     out.push('\n');
     out
 }
@@ -192,7 +275,7 @@ mod tests {
             destroys_data: reclaim == Some("Delete"),
             created: None,
             age: "3d".into(),
-            reason: "ordinal 2 outside [0, 2) of web".into(),
+            reason: "ordinal 2 outside 0..1 of web".into(),
         }
     }
 
@@ -205,7 +288,7 @@ mod tests {
             ],
             ..Plan::default()
         };
-        let t = plan_text(&p, false, &Style { color: false });
+        let t = plan_text(&p, false, Mode::Delete, &Style { color: false });
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "Claims left behind by scale-down (2):");
         assert!(
@@ -222,11 +305,62 @@ mod tests {
         );
         assert!(lines[3].contains("Retain (PV kept)"), "{t}");
         assert!(
-            t.contains("Deleting 1 of these claims deletes their PersistentVolumes"),
+            t.ends_with("\n1 of these 2 claims has reclaim policy Delete: deleting it deletes its PersistentVolume and the data on it.\n"),
             "{t}"
         );
-        let empty = plan_text(&Plan::default(), false, &Style { color: false });
+        let empty = plan_text(
+            &Plan::default(),
+            false,
+            Mode::Delete,
+            &Style { color: false },
+        );
         assert_eq!(empty, "No left-behind PersistentVolumeClaims to delete.\n");
+    }
+
+    #[test]
+    fn dry_runs_say_so_and_count_as_the_plan() {
+        let st = Style { color: false };
+        let p = Plan {
+            candidates: vec![
+                entry("data-web-2", Some("Delete")),
+                entry("data-web-3", Some("Delete")),
+            ],
+            skipped: vec![entry("data-web-4", Some("Delete"))],
+            ..Plan::default()
+        };
+        let t = plan_text(&p, false, Mode::DryRun, &st);
+        assert!(t.contains("Skipped (1), never deleted:"), "{t}");
+        assert!(
+            t.ends_with("\nDeleting these 2 claims would delete their PersistentVolumes and the data on them (reclaim policy Delete).\n\nwould delete 2 claims, 1 skipped (dry run)\n"),
+            "{t}"
+        );
+        let t = plan_text(&p, false, Mode::ServerDryRun, &st);
+        assert!(t.contains("would delete their PersistentVolumes"), "{t}");
+        assert!(!t.contains("(dry run)"), "{t}");
+        let only_skipped = Plan {
+            skipped: vec![entry("data-web-4", None)],
+            ..Plan::default()
+        };
+        let t = plan_text(&only_skipped, false, Mode::DryRun, &st);
+        assert!(
+            t.starts_with(
+                "No left-behind PersistentVolumeClaims to delete: the 1 found is never deleted.\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.ends_with("would delete 0 claims, 1 skipped (dry run)\n"),
+            "{t}"
+        );
+        let single = Plan {
+            candidates: vec![entry("data-web-2", Some("Delete"))],
+            ..Plan::default()
+        };
+        assert!(
+            plan_text(&single, false, Mode::Delete, &st).contains(
+                "Deleting this claim deletes its PersistentVolume and the data on it (reclaim policy Delete)."
+            )
+        );
     }
 
     #[test]
@@ -238,22 +372,33 @@ mod tests {
             reason: String::new(),
             volume: Some("pv-1".into()),
             destroys_data: true,
-            came_back_in_range: Some("ordinal 2 is live again in web ([0, 3))".into()),
+            came_back_in_range: Some("ordinal 2 is live again in web (0..2)".into()),
             mounted_after: vec![],
         };
         let st = Style { color: false };
         assert_eq!(
-            done_text(&d, false, &st),
-            "deleted ns/data-web-2 (PV pv-1 and its data deleted)\nWARNING: ns/data-web-2 was deleted but ordinal 2 is live again in web ([0, 3)): its pod will start with a new, empty claim\n"
+            done_text(&d, Mode::Delete, &st),
+            "deleted ns/data-web-2 (PV pv-1 and its data deleted)\nWARNING: ns/data-web-2 was deleted but ordinal 2 is live again in web (0..2): its pod will start with a new, empty claim\n"
         );
-        let s = summary_text(std::slice::from_ref(&d), &st);
+        let s = summary_text(std::slice::from_ref(&d), 2, 0, Mode::Delete, &st);
         assert!(
-            s.ends_with("1 deleted, 0 skipped, 0 failed, 1 came back into range\n"),
+            s.ends_with("1 deleted, 2 skipped, 0 failed, 1 came back into range\n"),
             "{s}"
         );
         d.came_back_in_range = None;
+        assert_eq!(
+            done_text(&d, Mode::ServerDryRun, &st),
+            "deleted ns/data-web-2 (server dry run): would delete PV pv-1 and its data\n"
+        );
+        assert_eq!(
+            summary_text(std::slice::from_ref(&d), 1, 0, Mode::ServerDryRun, &st),
+            "would delete 1 claim, 1 skipped, 0 failed (server dry run)\n"
+        );
         d.result = Fate::Skipped;
         d.reason = "changed: mounted by pod x".into();
-        assert_eq!(summary_text(&[d], &st), "0 deleted, 1 skipped, 0 failed\n");
+        assert_eq!(
+            summary_text(&[d], 0, 2, Mode::Delete, &st),
+            "0 deleted, 1 skipped, 0 failed, 2 not chosen\n"
+        );
     }
 }

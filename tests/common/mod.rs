@@ -13,6 +13,8 @@
     clippy::print_stderr
 )]
 
+pub mod consistency;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;

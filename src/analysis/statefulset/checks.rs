@@ -4,7 +4,6 @@
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
 
-use super::claims::claims_of;
 use super::{OrdinalRow, ServiceVerdict, StsReport, live_range};
 use crate::analysis::finding::{Finding, Severity};
 use crate::analysis::health::Health;
@@ -366,42 +365,47 @@ fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
     grouped("pod.not_ready", Severity::Error, items)
 }
 
-fn out_of_range_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
-    let range = live_range(&s.sts);
-    claims_of(s)
-        .into_iter()
-        .filter(|c| c.template.is_some())
-        .filter_map(|c| {
-            let ord = c.ordinal?;
-            if range.contains(&ord) {
-                return None;
-            }
-            let obj = format!("pvc/{}", c.name);
-            if !c.live_elsewhere.is_empty() {
-                return Some(Finding::new(
-                    "pvc.ambiguous",
-                    Severity::Info,
-                    obj,
-                    format!(
-                        "claim name also fits statefulset {} where ordinal {ord} is live: not an orphan",
-                        c.live_elsewhere.join(", ")
-                    ),
-                ));
-            }
-            Some(
-                Finding::new(
-                    "pvc.out_of_range",
-                    Severity::Warning,
-                    obj,
-                    format!(
-                        "ordinal {ord} is outside the live range [{}, {}): claim left behind by a scale-down",
-                        range.start, range.end
-                    ),
-                )
-                .fix(format!("kubectl sts prune-pvcs {} -n {}", r.name, r.namespace)),
+/// Claims left behind by a scale-down, judged by the rules prune-pvcs uses
+/// (`analysis::claims_policy`): one WARNING listing exactly the claims
+/// `prune-pvcs NAME` would delete, and one INFO `pvc.kept` per reason for
+/// those it never deletes (no fix: there is nothing to do).
+fn out_of_range_claims(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Finding> {
+    let c = crate::analysis::claims_policy::for_set(s, now);
+    let obj = format!("statefulset/{}", r.name);
+    let mut out = Vec::new();
+    if !c.out_of_range.is_empty() {
+        let range = live_range(&s.sts);
+        let (n, what) = match c.out_of_range.len() {
+            1 => ("1 claim".to_string(), "ordinal"),
+            n => (format!("{n} claims"), "ordinals"),
+        };
+        out.push(
+            Finding::new(
+                "pvc.out_of_range",
+                Severity::Warning,
+                obj.clone(),
+                format!(
+                    "{n} left behind by a scale-down ({what} outside the live range {}): {}",
+                    super::ordinal_range(&range),
+                    c.out_of_range.join(", ")
+                ),
             )
-        })
-        .collect()
+            .fix(format!("kubectl sts prune-pvcs {} {}", r.name, r.scope))
+            .health(crate::analysis::health::Health::Healthy),
+        );
+    }
+    for (reason, claims) in c.kept {
+        out.push(
+            Finding::new(
+                "pvc.kept",
+                Severity::Info,
+                obj.clone(),
+                format!("kept: {reason}: {}", claims.join(", ")),
+            )
+            .health(crate::analysis::health::Health::Healthy),
+        );
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -711,17 +715,29 @@ fn resizing_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Findi
     out
 }
 
-fn stray_claims(_s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
-    r.stray_claims
-        .iter()
-        .map(|c| {
+/// Claims of a volumeClaimTemplate the set no longer has that
+/// `prune-pvcs NAME --include-deleted` would delete, one WARNING per old
+/// template (the kept ones are `pvc.kept`, from `out_of_range_claims`).
+fn stray_claims(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Finding> {
+    crate::analysis::claims_policy::for_set(s, now)
+        .removed_templates
+        .into_iter()
+        .map(|(template, claims)| {
             Finding::new(
                 "pvc.template_removed",
                 Severity::Warning,
-                format!("pvc/{}", c.name),
-                format!("claim of volumeClaimTemplate {:?}, which the StatefulSet no longer has (removed or renamed): no pod mounts it", c.template),
+                format!("statefulset/{}", r.name),
+                format!(
+                    "{} of volumeClaimTemplate {template:?}, which the StatefulSet no longer has (removed or renamed), mounted by no pod: {}",
+                    if claims.len() == 1 { "1 claim".to_string() } else { format!("{} claims", claims.len()) },
+                    claims.join(", ")
+                ),
             )
-            .fix(format!("if its data is no longer needed: kubectl delete pvc {} -n {}", c.name, r.namespace))
+            .fix(format!(
+                "if their data is no longer needed: kubectl sts prune-pvcs {} {} --include-deleted",
+                r.name, r.scope
+            ))
+            .health(crate::analysis::health::Health::Healthy)
         })
         .collect()
 }
@@ -811,7 +827,7 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                 )
                 .health(Health::Stalled)
                 .fix(format!(
-                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {}",
+                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {} --wait=false",
                     r.name, old[0].ordinal, r.scope
                 )),
             ]
@@ -1024,7 +1040,7 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
     let cmds = by_desc
         .iter()
-        .map(|o| format!("kubectl delete pod {}-{} {}", r.name, o.ordinal, r.scope))
+        .map(|o| format!("kubectl delete pod {}-{} {} --wait=false", r.name, o.ordinal, r.scope))
         .collect::<Vec<_>>()
         .join(" && ");
     let rev = first_pod

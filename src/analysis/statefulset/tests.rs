@@ -161,7 +161,8 @@ fn cluster_domain_option_changes_dns() {
 #[test]
 fn ordinals_start_5_range_and_out_of_range_claims() {
     let mut s = healthy();
-    s.sts = sts(json!({"spec": {"replicas": 2, "ordinals": {"start": 5}}}));
+    s.sts =
+        sts(json!({"spec": {"replicas": 2, "ordinals": {"start": 5}}, "status": {"replicas": 2}}));
     s.all_sets = vec![s.sts.clone()];
     s.pods = vec![pod("web-5", "web-new", true), pod("web-6", "web-new", true)];
     s.claims = ["data-web-5", "data-web-6", "data-web-7", "data-web-0"]
@@ -181,9 +182,14 @@ fn ordinals_start_5_range_and_out_of_range_claims() {
         .findings
         .iter()
         .filter(|f| f.id == "pvc.out_of_range")
-        .map(|f| f.object.as_str())
+        .map(|f| f.message.as_str())
         .collect();
-    assert_eq!(oor, vec!["pvc/data-web-0", "pvc/data-web-7"]);
+    assert_eq!(
+        oor,
+        vec![
+            "2 claims left behind by a scale-down (ordinals outside the live range 5..6): data-web-0, data-web-7"
+        ]
+    );
     assert!(
         finding(&r, "pvc.out_of_range")
             .fix
@@ -191,21 +197,24 @@ fn ordinals_start_5_range_and_out_of_range_claims() {
             .unwrap()
             .contains("kubectl sts prune-pvcs web -n ns")
     );
-    assert!(finding(&r, "pvc.out_of_range").message.contains("[5, 7)"));
+    assert!(finding(&r, "pvc.out_of_range").message.contains("5..6"));
 }
 
 #[test]
 fn replicas_zero_has_no_rows_and_every_claim_out_of_range() {
     let mut s = healthy();
-    s.sts = sts(json!({"spec": {"replicas": 0}}));
+    s.sts = sts(json!({"spec": {"replicas": 0}, "status": {"replicas": 0}}));
     s.all_sets = vec![s.sts.clone()];
     s.pods.clear();
     let r = run(&s);
     assert!(r.ordinals.is_empty());
     assert_eq!(r.out_of_range.len(), 3);
-    assert_eq!(
-        ids(&r).iter().filter(|i| **i == "pvc.out_of_range").count(),
-        3
+    // Scaled to 0 is often a pause: the claims are kept, not prune candidates.
+    assert!(!ids(&r).contains(&"pvc.out_of_range"));
+    assert!(
+        finding(&r, "pvc.kept")
+            .message
+            .starts_with("kept: web is scaled to 0")
     );
     assert!(!ids(&r).contains(&"pod.missing"));
 }
@@ -237,7 +246,7 @@ fn two_claim_templates_give_two_claim_columns() {
 fn ambiguous_claim_is_out_of_range_only_if_out_of_range_for_both_sets() {
     // `a` (template b-c, 1 replica) and `c-a` (template b, 3 replicas) both fit b-c-a-2.
     let a = sts(
-        json!({"metadata": {"name": "a"}, "spec": {"replicas": 1, "volumeClaimTemplates": [{"metadata": {"name": "b-c"}}]}}),
+        json!({"metadata": {"name": "a"}, "spec": {"replicas": 1, "volumeClaimTemplates": [{"metadata": {"name": "b-c"}}]}, "status": {"replicas": 1}}),
     );
     let ca = sts(
         json!({"metadata": {"name": "c-a"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "b"}}]}}),
@@ -255,33 +264,43 @@ fn ambiguous_claim_is_out_of_range_only_if_out_of_range_for_both_sets() {
         pvc("b-c-a-5", "Bound", json!({})),
     ];
     let r = run(&s);
-    let amb = finding(&r, "pvc.ambiguous");
-    assert_eq!(amb.object, "pvc/b-c-a-2");
+    let amb = finding(&r, "pvc.kept");
+    assert_eq!(
+        amb.message,
+        "kept: the name also fits statefulset c-a, where ordinal 2 is live: b-c-a-2"
+    );
     assert_eq!(amb.severity, Severity::Info);
     let oor: Vec<&str> = r
         .findings
         .iter()
         .filter(|f| f.id == "pvc.out_of_range")
-        .map(|f| f.object.as_str())
+        .map(|f| f.message.as_str())
         .collect();
-    assert_eq!(oor, vec!["pvc/b-c-a-5"]);
+    assert_eq!(
+        oor,
+        vec!["1 claim left behind by a scale-down (ordinal outside the live range 0..0): b-c-a-5"]
+    );
 }
 
 #[test]
 fn stray_claim_of_removed_template_is_flagged() {
     let mut s = healthy();
     s.claims.push(pvc("olddata-web-0", "Bound", json!({})));
+    s.claims.push(pvc("olddata-web-4", "Bound", json!({})));
     let r = run(&s);
-    assert_eq!(r.stray_claims.len(), 1);
+    assert_eq!(r.stray_claims.len(), 2);
     assert_eq!(r.stray_claims[0].template, "olddata");
     let f = finding(&r, "pvc.template_removed");
-    assert_eq!(f.object, "pvc/olddata-web-0");
-    assert!(
-        f.fix
-            .as_deref()
-            .unwrap()
-            .contains("kubectl delete pvc olddata-web-0 -n ns")
+    assert_eq!(f.object, "statefulset/web");
+    assert!(f.message.ends_with(": olddata-web-4"), "{}", f.message);
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(
+            "if their data is no longer needed: kubectl sts prune-pvcs web -n ns --include-deleted"
+        )
     );
+    // Ordinal 0 is live: a rollback to the old template would use it.
+    assert!(finding(&r, "pvc.kept").message.ends_with(": olddata-web-0"));
 }
 
 #[test]
