@@ -154,6 +154,14 @@ fn setup() -> Ns {
         1,
     ));
     ns.apply(&set_yaml("sick", 1, "", "example.invalid/not-ready:1"));
+    // a DaemonSet that selects no node (for `--node` on an unknown node)
+    ns.apply(
+        r#"{"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}},
+                    "spec": {"nodeSelector": {"kubectl-sts.test/none": "x"},
+                        "containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10"}]}}}}"#,
+    );
     ns.kubectl(&[
         "autoscale",
         "statefulset",
@@ -418,6 +426,8 @@ fn cases(dir: &Path, silent: u16) -> Vec<Case> {
         case(m, &["status", "ds/nope", "-n", "{ns}"], 3,
             "daemonset \"nope\" not found in namespace \"{ns}\"",
             "list them with: kubectl get daemonsets -n {ns}"),
+        case(m, &["status", "ds/agent", "-n", "{ns}", "--node", "nope"], 3,
+            "nodes \"nope\" not found", "list them with: kubectl get nodes"),
         case(m, &["status", "web", "-n", "no-such-namespace-xyz"], 3, no_ns, list_ns),
         case(m, &["status", "-n", "no-such-namespace-xyz"], 3, no_ns, list_ns),
         case(m, &["canary", "nope", "-n", "{ns}", "--image", "nginx=x:1", "--yes"], 3,

@@ -123,6 +123,42 @@ fn row<'a>(j: &'a Value, node: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no row for {node} in {j}"))
 }
 
+/// The findings with this id in a JSON report.
+fn findings<'a>(j: &'a Value, id: &str) -> Vec<&'a Value> {
+    j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+/// The fix of the finding `id` about `object`.
+fn fix_of(j: &Value, id: &str, object: &str) -> String {
+    findings(j, id)
+        .into_iter()
+        .find(|f| f["object"] == object)
+        .and_then(|f| f["fix"].as_str())
+        .unwrap_or_else(|| panic!("no fix for {id} on {object} in {j}"))
+        .to_string()
+}
+
+/// Runs a printed fix exactly as printed, through a shell, as admin.
+fn run_fix(fix: &str) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(fix)
+        .env("KUBECONFIG", &common::env().kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the printed fix failed: {fix}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn table_line<'a>(out: &'a str, node: &str) -> &'a str {
     out.lines()
         .find(|l| l.starts_with(&format!("{node} ")))
@@ -197,7 +233,11 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         r.stdout
     );
     assert!(r.stdout.contains("DESIRED 2 = "), "{}", r.stdout);
-    assert!(r.stdout.contains("(intended)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("(intended: control-plane node)"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("No problems found."), "{}", r.stdout);
     let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[])
         .expect_code(0)
@@ -232,7 +272,9 @@ fn taints_selectors_and_node_changes_explained_per_node() {
             .starts_with("node-exporter-")
     );
 
-    // node-monitor: only on disk=ssd; w2 names the failing selector and the fix
+    // node-monitor: only on disk=ssd; w2 names the failing selector and the
+    // fix; the tainted control-plane node lists both blockers and is in no
+    // label fix (a label alone would not admit it)
     let r = sts_in(&ns.name, &["status", "ds/node-monitor"], &[])
         .expect_code(0)
         .stdout
@@ -243,10 +285,29 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         "{r}"
     );
     assert!(
-        r.contains("excluded, without disk=ssd") && r.contains(" disk=ssd --overwrite"),
+        table_line(&r, &cp).contains("nodeSelector disk=ssd: label missing; taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated"),
         "{r}"
     );
-    kubectl(&["label", "node", &w2, "disk=ssd"]).expect_code(0);
+    let j = sts_in(&ns.name, &["status", "ds/node-monitor", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        row(&j, &cp)["blockers"],
+        json!([
+            {"kind": "nodeSelector", "key": "disk", "want": "ssd", "have": null},
+            {"kind": "taint", "key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}
+        ])
+    );
+    let fixes: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["fix"].as_str())
+        .collect();
+    assert!(!fixes.iter().any(|f| f.contains(&cp)), "{fixes:?}");
+    let fix = fix_of(&j, "ds.node.excluded", &format!("node/{w2}"));
+    assert_eq!(fix, format!("kubectl label node {w2} disk=ssd --overwrite"));
+    run_fix(&fix);
     wait_ds(&ns, "node-monitor", "2 ready after labelling", |s| {
         s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2
     });
@@ -255,6 +316,12 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         .json();
     assert_eq!(row(&j, &w2)["verdict"], "Running");
     assert_eq!(row(&j, &w2)["shouldRun"], true);
+    assert!(
+        !findings(&j, "ds.node.excluded")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains(&w2)),
+        "the label fix removed the finding: {j}"
+    );
     kubectl(&["label", "node", &w2, "disk-"]).expect_code(0);
     wait_ds(&ns, "node-monitor", "back to 1 after unlabelling", |s| {
         s["desiredNumberScheduled"] == 1
@@ -310,11 +377,35 @@ fn taints_selectors_and_node_changes_explained_per_node() {
     assert_eq!(r2["shouldContinueRunning"], false);
     assert_eq!(r2["blockers"][0]["key"], "fz/evict");
     assert_eq!(r2["blockers"][0]["effect"], "NoExecute");
-    let t = sts_in(&ns.name, &["status", "ds/log-collector"], &[])
+    let fix = fix_of(&j, "ds.node.excluded", &format!("node/{w2}"));
+    assert_eq!(
+        fix,
+        format!(
+            "kubectl patch daemonset log-collector --type=json -p '[{{\"op\":\"add\",\"path\":\"/spec/template/spec/tolerations/-\",\"value\":{{\"effect\":\"NoExecute\",\"key\":\"fz/evict\",\"operator\":\"Equal\",\"value\":\"yes\"}}}}]' -n {}",
+            ns.name
+        )
+    );
+    run_fix(&fix);
+    wait_ds(
+        &ns,
+        "log-collector",
+        "2 ready and updated after the toleration",
+        |s| {
+            s["desiredNumberScheduled"] == 2
+                && s["numberReady"] == 2
+                && s["updatedNumberScheduled"] == 2
+        },
+    );
+    let j = sts_in(&ns.name, &["status", "ds/log-collector", "-o", "json"], &[])
         .expect_code(0)
-        .stdout
-        .clone();
-    assert!(t.contains("add to spec.template.spec: tolerations: [{key: fz/evict, operator: Equal, value: \"yes\", effect: NoExecute}]"), "{t}");
+        .json();
+    assert_eq!(row(&j, &w2)["verdict"], "Running", "{j}");
+    assert!(
+        !findings(&j, "ds.node.excluded")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains(&w2)),
+        "the toleration fix removed the finding: {j}"
+    );
 
     // a NoSchedule taint keeps node-exporter's pod but counts it misscheduled
     kubectl(&["taint", "node", &w1, "fz/drain=now:NoSchedule"]).expect_code(0);
@@ -372,6 +463,30 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         "{}",
         r.stdout
     );
+    // the fix deletes the kept pod; the controller does not recreate it there
+    let pod = m["pod"]["name"].as_str().unwrap();
+    let fix = fix_of(&j, "ds.pod.misscheduled", &format!("pod/{pod}"));
+    assert_eq!(fix, format!("kubectl delete pod {pod} -n {}", ns.name));
+    run_fix(&fix);
+    wait_until(
+        "no node-exporter pod on w1",
+        Duration::from_secs(60),
+        || {
+            let v = ns
+                .kubectl(&["get", "pods", "-l", "app=node-exporter", "-o", "json"])
+                .json();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["spec"]["nodeName"] != w1.as_str())
+        },
+    );
+    let j = sts_in(&ns.name, &["status", "ds/node-exporter", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
+    assert!(findings(&j, "ds.pod.misscheduled").is_empty(), "{j}");
+    assert_eq!(row(&j, &w1)["verdict"], "Excluded");
 }
 
 #[test]
@@ -448,6 +563,26 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
         "{}",
         r.stdout
     );
+    // one finding for the three pods with the same cause, naming each
+    let nr = findings(&j, "ds.pod.not_ready");
+    assert_eq!(nr.len(), 1, "{j}");
+    assert_eq!(nr[0]["severity"], "error");
+    let msg = nr[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("not Ready: container main CrashLoopBackOff; see: kubectl logs crashy-"),
+        "{msg}"
+    );
+    let objects = nr[0]["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 3, "{j}");
+    assert_eq!(nr[0]["object"], objects[0]);
+    for n in &names {
+        let pod = row(&j, n)["pod"]["name"].as_str().unwrap();
+        assert!(objects.contains(&json!(format!("pod/{pod}"))), "{j}");
+        assert!(msg.contains(n.as_str()), "{msg}");
+    }
+    // the first revision crashing: Degraded, and no rollback offered
+    assert_eq!(j["verdict"]["health"], "Degraded");
+    assert!(nr[0]["fix"].is_null(), "{j}");
 
     wait_until(
         "pully pods in ImagePullBackOff",
@@ -524,12 +659,72 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
     let t = sts_in(&ns.name, &["status", "ds/agent"], &[]);
     t.expect_code(0);
     assert!(t.stdout.contains("(old)"), "{}", t.stdout);
+    assert!(
+        t.stdout.contains(
+            "Rollout:    waiting: 1 of 3 nodes updated, unavailable pods use the whole maxUnavailable=1 budget"
+        ),
+        "{}",
+        t.stdout
+    );
     sts_in(
         &ns.name,
         &["status", "ds/agent", "--fail-on", "warning"],
         &[],
     )
     .expect_code(1);
+
+    // --node on a node that is fine keeps the DaemonSet's own finding, the
+    // verdict and the exit code
+    let old = j["rollout"]["oldNodes"][0].as_str().unwrap().to_string();
+    let jn = sts_in(
+        &ns.name,
+        &["status", "ds/agent", "-o", "json", "--node", &old],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(jn["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(findings(&jn, "ds.rollout.stuck").len(), 1, "{jn}");
+    assert_eq!(jn["verdict"], j["verdict"]);
+    let tn = sts_in(
+        &ns.name,
+        &["status", "ds/agent", "--node", &old, "--fail-on", "warning"],
+        &[],
+    );
+    tn.expect_code(1);
+    assert!(!tn.stdout.contains("No problems found."), "{}", tn.stdout);
+    // an unknown node is an error, as in kubectl
+    let bad = sts_in(&ns.name, &["status", "ds/agent", "--node", "nope"], &[]);
+    bad.expect_code(3);
+    assert_eq!(
+        bad.stderr.trim_end(),
+        "error: nodes \"nope\" not found\nhint: list them with: kubectl get nodes"
+    );
+    assert!(bad.stdout.is_empty(), "{}", bad.stdout);
+
+    // the stuck rollout's fix rolls back; the finding is gone
+    let fix = fix_of(&j, "ds.rollout.stuck", "daemonset/agent");
+    assert_eq!(
+        fix,
+        format!("kubectl rollout undo daemonset/agent -n {}", ns.name)
+    );
+    run_fix(&fix);
+    wait_ds(
+        &ns,
+        "agent",
+        "3 ready and updated after the rollback",
+        |s| s["numberReady"] == 3 && s["updatedNumberScheduled"] == 3 && s["numberAvailable"] == 3,
+    );
+    let j = sts_in(
+        &ns.name,
+        &["status", "ds/agent", "-o", "json", "--fail-on", "warning"],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert!(findings(&j, "ds.rollout.stuck").is_empty(), "{j}");
+    assert!(j["rollout"]["stuck"].is_null(), "{j}");
+    assert_eq!(j["verdict"]["health"], "Healthy", "{j}");
 }
 
 #[test]
@@ -543,12 +738,31 @@ fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
         json!({}),
         json!([]),
     ));
+    ns.apply(&ds_yaml(
+        &ns,
+        "sick",
+        "example.invalid/not-ready:1",
+        json!({}),
+        json!([]),
+    ));
     wait_ds(&ns, "agent", "1 ready", |s| s["numberReady"] == 1);
+    wait_ds(&ns, "sick", "1 pod, not ready", |s| {
+        s["currentNumberScheduled"] == 1 && s["numberReady"] == 0
+    });
+    // the DaemonSet, its pods and revisions; no nodes, no events
+    ns.kubectl(&[
+        "create",
+        "role",
+        "ds-reader",
+        "--verb=get,list,watch",
+        "--resource=daemonsets.apps,pods,controllerrevisions.apps",
+    ])
+    .expect_code(0);
     ns.kubectl(&[
         "create",
         "rolebinding",
         "viewer",
-        "--clusterrole=view",
+        "--role=ds-reader",
         "--user=sts-viewer",
     ])
     .expect_code(0);
@@ -589,6 +803,26 @@ fn namespace_only_rbac_reports_from_pods_and_says_what_was_not_checked() {
         t.stdout.contains("note: nodes could not be read"),
         "{}",
         t.stdout
+    );
+    // events only enrich the view: a 403 on them is a note, not exit 3
+    let s = sts_in(
+        &ns.name,
+        &["status", "ds/sick", "-o", "json"],
+        &[("KUBECONFIG", &viewer)],
+    );
+    s.expect_code(0);
+    let j = s.json();
+    assert!(
+        j["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("not allowed to list events: ")),
+        "{j}"
+    );
+    assert_eq!(
+        row(&j, &format!("{}-n0", ns.name))["verdict"],
+        "NotReady",
+        "{j}"
     );
 }
 
@@ -669,4 +903,286 @@ fn watch_lists_once_then_rerenders_from_events() {
         ["list", "watch"].iter().map(|s| s.to_string()).collect(),
         "only LIST and WATCH in the namespace"
     );
+}
+
+/// Checks `DESIRED d = N nodes − a … − b …`: N is the number of existing
+/// nodes, N minus the excluded is what the nodes say, and that is DESIRED
+/// unless the line says the controller lags. Returns what the nodes say.
+fn check_desired_sum(j: &Value) -> i64 {
+    let line = j["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|l| l.starts_with("DESIRED "))
+        .unwrap_or_else(|| panic!("no DESIRED line: {j}"));
+    let num = |s: &str| -> i64 {
+        s.trim()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number at {s:?} in {line}"))
+    };
+    let (head, rest) = line.split_once(" = ").unwrap();
+    let desired = num(head.strip_prefix("DESIRED ").unwrap());
+    let (arith, lag) = match rest.split_once(" (the nodes say ") {
+        Some((a, l)) => (a, Some(num(l.split(';').next().unwrap()))),
+        None => (rest, None),
+    };
+    let mut parts = arith.split(" − ");
+    let total = num(parts.next().unwrap());
+    let excluded: i64 = parts.map(num).sum();
+    let rows = j["nodes"].as_array().unwrap();
+    let existing = rows.iter().filter(|r| r["nodeExists"] == true).count() as i64;
+    let eligible = rows.iter().filter(|r| r["shouldRun"] == true).count() as i64;
+    assert_eq!(total, existing, "N counts the nodes that exist: {line}");
+    assert_eq!(
+        total - excluded,
+        eligible,
+        "N − excluded = eligible: {line}"
+    );
+    match lag {
+        Some(p) => assert_eq!(p, eligible, "{line}"),
+        None => assert_eq!(desired, eligible, "{line}"),
+    }
+    eligible
+}
+
+/// A daemon pod whose kwok node is deleted: the node is in neither term
+/// of DESIRED, the pod is counted nowhere and left to the pod garbage
+/// collector, and the sums hold before and after.
+#[test]
+fn a_pod_on_a_deleted_node_is_not_counted_and_the_sums_hold() {
+    let ns = Ns::new("ds-node-gone");
+    let nodes = make_nodes(
+        &ns,
+        &[("n0", json!({}), json!([])), ("n1", json!({}), json!([]))],
+    );
+    let (n0, n1) = (nodes.0[0].clone(), nodes.0[1].clone());
+    ns.apply(&ds_yaml(
+        &ns,
+        "agent",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ));
+    wait_ds(&ns, "agent", "2 ready", |s| s["numberReady"] == 2);
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
+    check_desired_sum(&j);
+    let pod = row(&j, &n1)["pod"]["name"].as_str().unwrap().to_string();
+
+    kubectl(&["delete", "node", &n1, "--wait=false"]).expect_code(0);
+    wait_until("node n1 gone", Duration::from_secs(30), || {
+        kubectl(&["get", "node", &n1]).code != 0
+    });
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
+    let r = row(&j, &n1);
+    assert_eq!(r["verdict"], "NodeGone", "{j}");
+    assert_eq!(r["nodeExists"], false);
+    assert_eq!(r["pod"]["name"], pod.as_str());
+    let f = findings(&j, "ds.pod.node_gone");
+    assert_eq!(f.len(), 1, "{j}");
+    assert_eq!(f[0]["object"], format!("pod/{pod}"));
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the pod garbage collector deletes it (about 40 s after the node went away); the DaemonSet controller does not count it"),
+        "{j}"
+    );
+    let summary: Vec<&str> = j["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        summary.iter().any(
+            |l| l.starts_with("NOT COUNTED: 1 pod bound to deleted nodes")
+                && l.contains(&format!("{pod} on {n1}"))
+        ),
+        "{summary:?}"
+    );
+    assert!(
+        !summary.iter().any(|l| l.starts_with("MISSCHEDULED")),
+        "{summary:?}"
+    );
+    assert_eq!(j["verdict"]["health"], "Progressing");
+    let eligible = check_desired_sum(&j);
+    assert_eq!(row(&j, &n0)["shouldRun"], true);
+    assert!(eligible >= 1);
+
+    // the pod garbage collector removes the pod; the controller then counts 1
+    wait_until(
+        "the pod on the deleted node removed",
+        Duration::from_secs(180),
+        || ns.kubectl(&["get", "pod", &pod]).code != 0,
+    );
+    wait_ds(&ns, "agent", "1 desired", |s| {
+        s["desiredNumberScheduled"] == 1 && s["numberReady"] == 1
+    });
+    let j = sts_in(&ns.name, &["status", "ds/agent", "-o", "json"], &[])
+        .expect_code(0)
+        .json();
+    assert!(
+        !j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["node"] == n1.as_str()),
+        "{j}"
+    );
+    assert!(findings(&j, "ds.pod.node_gone").is_empty());
+    assert_eq!(check_desired_sum(&j), 1);
+    assert!(
+        j["summary"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("DESIRED 1 = "),
+        "{j}"
+    );
+    assert_eq!(j["verdict"]["health"], "Healthy");
+}
+
+/// The current context of the admin kubeconfig.
+fn current_context() -> String {
+    kubectl(&["config", "current-context"])
+        .expect_code(0)
+        .stdout
+        .trim()
+        .to_string()
+}
+
+/// The quota fix and the OnDelete fix, printed with `--context` and run as
+/// printed, remove their findings.
+#[test]
+fn quota_and_ondelete_fixes_run_as_printed_remove_their_findings() {
+    let ns = Ns::new("ds-fixes");
+    let capped = Ns::new("ds-fixes-quota");
+    let ctx = current_context();
+    let _nodes = make_nodes(
+        &ns,
+        &[("n0", json!({}), json!([])), ("n1", json!({}), json!([]))],
+    );
+    // a quota of 1 pod in the second namespace; its DaemonSet wants 2
+    capped.apply(
+        r#"{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "pod-cap"}, "spec": {"hard": {"pods": "1"}}}"#,
+    );
+    wait_until("quota status", Duration::from_secs(60), || {
+        capped.get("resourcequota", "pod-cap")["status"]["hard"]["pods"] == "1"
+    });
+    capped.apply(&ds_yaml(
+        &ns,
+        "capped",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ));
+    wait_until("a FailedCreate on capped", Duration::from_secs(120), || {
+        let e = capped
+            .kubectl(&[
+                "get",
+                "events",
+                "--field-selector",
+                "reason=FailedCreate",
+                "-o",
+                "json",
+            ])
+            .json();
+        !e["items"].as_array().unwrap().is_empty()
+    });
+    wait_ds(&capped, "capped", "1 of 2", |s| {
+        s["desiredNumberScheduled"] == 2 && s["currentNumberScheduled"] == 1
+    });
+    let j = sts_in(
+        &capped.name,
+        &["status", "ds/capped", "-o", "json", "--context", &ctx],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(j["verdict"]["health"], "Stalled", "{j}");
+    let fix = fix_of(&j, "ds.pod.create_failed", "daemonset/capped");
+    assert_eq!(
+        fix,
+        format!(
+            "kubectl patch resourcequota pod-cap --type=merge -p '{{\"spec\":{{\"hard\":{{\"pods\":\"2\"}}}}}}' -n {} --context {ctx}",
+            capped.name
+        )
+    );
+    run_fix(&fix);
+    wait_ds(&capped, "capped", "2 ready", |s| {
+        s["desiredNumberScheduled"] == 2 && s["numberReady"] == 2
+    });
+    let j = sts_in(
+        &capped.name,
+        &["status", "ds/capped", "-o", "json", "--fail-on", "warning"],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert!(findings(&j, "ds.pod.create_failed").is_empty(), "{j}");
+    assert_eq!(j["verdict"]["health"], "Healthy", "{j}");
+
+    // OnDelete: the old pods wait for a person; the printed delete replaces them
+    let mut od: Value = serde_json::from_str(&ds_yaml(
+        &ns,
+        "od",
+        "registry.k8s.io/pause:3.10",
+        json!({}),
+        json!([]),
+    ))
+    .unwrap();
+    od["spec"]["updateStrategy"] = json!({"type": "OnDelete"});
+    ns.apply(&od.to_string());
+    wait_ds(&ns, "od", "2 ready", |s| s["numberReady"] == 2);
+    ns.kubectl(&["set", "image", "ds/od", "main=registry.k8s.io/pause:3.9"])
+        .expect_code(0);
+    // (a zero count is left out of the status)
+    wait_ds(&ns, "od", "the change observed", |s| {
+        s["updatedNumberScheduled"].as_i64().unwrap_or(0) == 0 && s["numberReady"] == 2
+    });
+    let j = sts_in(
+        &ns.name,
+        &["status", "ds/od", "-o", "json", "--context", &ctx],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(j["verdict"]["health"], "Stalled", "{j}");
+    let pods: Vec<String> = ["n0", "n1"]
+        .iter()
+        .map(|n| {
+            row(&j, &format!("{}-{n}", ns.name))["pod"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let fix = fix_of(&j, "ds.rollout.ondelete", "daemonset/od");
+    assert_eq!(
+        fix,
+        format!(
+            "kubectl delete pod {} {} -n {} --context {ctx}",
+            pods[0], pods[1], ns.name
+        )
+    );
+    run_fix(&fix);
+    wait_ds(&ns, "od", "2 updated and ready", |s| {
+        s["updatedNumberScheduled"] == 2 && s["numberReady"] == 2
+    });
+    let j = sts_in(
+        &ns.name,
+        &["status", "ds/od", "-o", "json", "--fail-on", "warning"],
+        &[],
+    )
+    .expect_code(0)
+    .json();
+    assert!(findings(&j, "ds.rollout.ondelete").is_empty(), "{j}");
+    assert_eq!(j["verdict"]["health"], "Healthy", "{j}");
 }

@@ -46,8 +46,16 @@ pub async fn ds_snapshot(c: &Cluster, name: &str) -> Result<DsSnapshot, Failure>
     let lagging = st.current_number_scheduled < st.desired_number_scheduled
         || st.number_ready < st.desired_number_scheduled
         || pods.iter().any(|p| !crate::analysis::pod::is_ready(p));
+    // Events only enrich the view: a 403 is a note, never a failure.
     let events = if lagging {
-        list::<Event>(c, Some(ns), &all, "events").await?
+        match list::<Event>(c, Some(ns), &all, "events").await {
+            Ok(v) => v,
+            Err(f) if f.is_forbidden() => {
+                notes.push("not allowed to list events: why pods are missing or failing (FailedCreate, FailedDaemonPod) was not checked".to_string());
+                Vec::new()
+            }
+            Err(f) => return Err(f),
+        }
     } else {
         Vec::new()
     };
@@ -67,5 +75,22 @@ pub async fn can_list_nodes(c: &Cluster) -> Result<bool, Failure> {
         Ok(_) => Ok(true),
         Err(f) if f.is_forbidden() => Ok(false),
         Err(f) => Err(f),
+    }
+}
+
+/// Whether node `name` exists (`None`: not allowed to read nodes).
+pub async fn node_exists(c: &Cluster, name: &str) -> Result<Option<bool>, Failure> {
+    let api: Api<Node> = Api::all(c.client.clone());
+    let op = Op {
+        verb: "get",
+        resource: "nodes",
+        namespace: None,
+    };
+    match read(|| api.get_opt(name)).await {
+        Ok(n) => Ok(Some(n.is_some())),
+        Err(e) => {
+            let f = classify(e, &op, &c.server);
+            if f.is_forbidden() { Ok(None) } else { Err(f) }
+        }
     }
 }

@@ -265,7 +265,7 @@ pub(crate) async fn watch(
             }
             WatchTarget::Ds(n, _) => {
                 let snap = w.stores.ds_snapshot(c, n).await?;
-                super::status_ds::ds_view(&snap, args, printer, compact)
+                super::status_ds::ds_view(&snap, g.context.as_deref(), args, printer, compact)
             }
             WatchTarget::Fleet => {
                 let inv = w.stores.inventory();

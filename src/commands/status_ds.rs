@@ -5,17 +5,21 @@ use std::time::Duration;
 use k8s_openapi::jiff::Timestamp;
 
 use super::status::{View, WatchTarget, fail_on_exit, render_doc};
-use crate::analysis::daemonset::{self, DsViewOptions};
-use crate::cli::{OutputFormat, StatusArgs};
+use crate::analysis::daemonset::fix::quote;
+use crate::analysis::daemonset::{self, DsViewOptions, node_known};
+use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::cluster::Cluster;
-use crate::cluster::fetch_ds::{can_list_nodes, ds_snapshot};
-use crate::error::Outcome;
+use crate::cluster::fetch_ds::{can_list_nodes, ds_snapshot, node_exists};
+use crate::error::{Failure, Outcome};
 use crate::model::DsSnapshot;
 use crate::render::{self, Printer};
 
-/// Analyzes and renders one snapshot (`compact`: one JSON line, for watch).
+/// Analyzes and renders one snapshot (`compact`: one JSON line, for
+/// watch). The exit code's severity is the verdict's, taken over every
+/// finding before `--node` and `--only-problems` filter what is shown.
 pub(crate) fn ds_view(
     snap: &DsSnapshot,
+    context: Option<&str>,
     args: &StatusArgs,
     printer: &Printer,
     compact: bool,
@@ -23,40 +27,50 @@ pub(crate) fn ds_view(
     let opts = DsViewOptions {
         node: args.node.clone(),
         only_problems: args.only_problems,
+        context: context.map(str::to_string),
     };
     let rep = daemonset::analyze(snap, &opts, Timestamp::now());
     let mut text = render_doc(&rep, args.output, compact).unwrap_or_else(|| {
         render::daemonset::ds_table(&rep, args.output == OutputFormat::Wide, &printer.style)
     });
-    if !matches!(args.output, OutputFormat::Json | OutputFormat::Yaml) {
-        for n in &rep.notes {
-            text.push_str(&format!("\nnote: {n}"));
-        }
-        if let Some(n) = &args.node
-            && rep.nodes.is_empty()
-            && !args.only_problems
-        {
-            text.push_str(&format!(
-                "\nnote: node {n} has no row: no such node, or no daemon pod on it"
-            ));
-        }
+    if !matches!(args.output, OutputFormat::Json | OutputFormat::Yaml)
+        && let Some(n) = &args.node
+        && node_known(snap, n).is_none()
+    {
+        text.push_str(&format!(
+            "\nnote: nodes could not be read and no daemon pod is bound to {n}: whether node {n} exists was not checked"
+        ));
     }
     View {
         text,
-        worst: rep.findings.iter().map(|f| f.severity).max(),
+        worst: rep.verdict.worst,
     }
+}
+
+/// `nodes "X" not found`, as kubectl says it.
+fn unknown_node(context: Option<&str>, node: &str) -> Failure {
+    let ctx = context
+        .map(|x| format!(" --context {}", quote(x)))
+        .unwrap_or_default();
+    Failure::cluster(format!("nodes {node:?} not found"))
+        .hint(format!("list them with: kubectl get nodes{ctx}"))
 }
 
 /// Runs `status ds/NAME`; with `--watch`, one LIST + WATCH per kind.
 pub async fn run(
     c: &Cluster,
-    g: &crate::cli::GlobalArgs,
+    g: &GlobalArgs,
     name: &str,
     args: &StatusArgs,
     printer: &Printer,
     watch_for: Option<Duration>,
 ) -> Outcome {
     if args.watch {
+        if let Some(n) = &args.node
+            && node_exists(c, n).await? == Some(false)
+        {
+            return Err(unknown_node(g.context.as_deref(), n).into());
+        }
         let nodes = can_list_nodes(c).await?;
         return super::status::watch(
             c,
@@ -69,7 +83,12 @@ pub async fn run(
         .await;
     }
     let snap = ds_snapshot(c, name).await?;
-    let view = ds_view(&snap, args, printer, false);
+    if let Some(n) = &args.node
+        && node_known(&snap, n) == Some(false)
+    {
+        return Err(unknown_node(g.context.as_deref(), n).into());
+    }
+    let view = ds_view(&snap, g.context.as_deref(), args, printer, false);
     printer.out(&view.text);
     Ok(fail_on_exit(args.fail_on, view.worst))
 }

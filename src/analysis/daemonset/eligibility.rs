@@ -22,8 +22,9 @@ pub enum Blocker {
         want: String,
         have: Option<String>,
     },
-    /// No required node-affinity term matches; `detail` names the first
-    /// failing requirement of each term.
+    /// No required node-affinity term matches; `detail` names every failing
+    /// requirement of each term (`term N: …; term M: …` when there are
+    /// several terms).
     #[serde(rename_all = "camelCase")]
     NodeAffinity { detail: String },
     /// A NoSchedule/NoExecute taint no toleration (user or automatic) matches.
@@ -36,6 +37,27 @@ pub enum Blocker {
 }
 
 impl Blocker {
+    /// The cause without this node's particulars (what the node has), for
+    /// grouping nodes excluded for the same reason: `tainted K:E`,
+    /// `without K=V`, `outside the required node affinity`.
+    pub fn group(&self) -> String {
+        match self {
+            Blocker::NodeName { pinned_to } => {
+                format!("not the template's spec.nodeName ({pinned_to})")
+            }
+            Blocker::NodeSelector { key, want, .. } => format!("without {key}={want}"),
+            Blocker::NodeAffinity { .. } => "outside the required node affinity".to_string(),
+            Blocker::Taint { key, value, effect } => {
+                format!("tainted {}", taint_text(key, value, effect))
+            }
+        }
+    }
+
+    /// Whether the blocker is a taint.
+    pub fn is_taint(&self) -> bool {
+        matches!(self, Blocker::Taint { .. })
+    }
+
     /// One-line description.
     pub fn describe(&self) -> String {
         match self {
@@ -219,6 +241,12 @@ fn expr_fails(
     Ok(Some(format!("{} ({got})", text())))
 }
 
+/// Whether one `matchExpressions` requirement holds for the node's labels
+/// (a requirement that does not parse never holds).
+pub fn requirement_holds(r: &NodeSelectorRequirement, node: &Node) -> bool {
+    matches!(expr_fails(r, &labels(node)), Ok(None))
+}
+
 fn field_fails(r: &NodeSelectorRequirement, node_name: &str) -> Result<Option<String>, String> {
     let vals = r.values.clone().unwrap_or_default();
     let [v] = vals.as_slice() else {
@@ -247,7 +275,8 @@ fn field_fails(r: &NodeSelectorRequirement, node_name: &str) -> Result<Option<St
     }))
 }
 
-/// `None` when the term matches, else the reason it does not.
+/// `None` when the term matches, else every requirement that fails (or
+/// the parse error that makes the whole term fail).
 fn term_fails(term: &NodeSelectorTerm, node: &Node) -> Option<String> {
     let exprs = term.match_expressions.as_deref().unwrap_or_default();
     let fields = term.match_fields.as_deref().unwrap_or_default();
@@ -256,12 +285,12 @@ fn term_fails(term: &NodeSelectorTerm, node: &Node) -> Option<String> {
     }
     let l = labels(node);
     // Parse errors make the whole term non-matching.
-    let mut first: Option<String> = None;
+    let mut failing: Vec<String> = Vec::new();
     for r in exprs {
         match expr_fails(r, &l) {
             Err(e) => return Some(format!("invalid: {e}")),
-            Ok(Some(f)) if first.is_none() => first = Some(f),
-            Ok(_) => {}
+            Ok(Some(f)) => failing.push(f),
+            Ok(None) => {}
         }
     }
     let name = node.metadata.name.as_deref().unwrap_or("");
@@ -269,12 +298,12 @@ fn term_fails(term: &NodeSelectorTerm, node: &Node) -> Option<String> {
         for r in fields {
             match field_fails(r, name) {
                 Err(e) => return Some(format!("invalid: {e}")),
-                Ok(Some(f)) if first.is_none() => first = Some(f),
-                Ok(_) => {}
+                Ok(Some(f)) => failing.push(f),
+                Ok(None) => {}
             }
         }
     }
-    first
+    (!failing.is_empty()).then(|| failing.join(", "))
 }
 
 /// `None` when the required node affinity matches, else why not.
@@ -304,7 +333,9 @@ pub fn affinity_fails(spec: &PodSpec, node: &Node) -> Option<String> {
 
 /// `NodeShouldRunDaemonPod`: should a daemon pod run on `node`, and may an
 /// existing one stay. Reads the node's taints as they are (the lifecycle
-/// controller's condition taints included).
+/// controller's condition taints included). Every blocker is listed (the
+/// `nodeName` pin, each `nodeSelector` entry, the required node affinity,
+/// each untolerated taint), not only the first the controller stops at.
 pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
     let spec = template.spec.clone().unwrap_or_default();
     let name = node.metadata.name.clone().unwrap_or_default();
@@ -315,11 +346,6 @@ pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
         blockers.push(Blocker::NodeName {
             pinned_to: pinned.clone(),
         });
-        return Eligibility {
-            should_run: false,
-            should_continue_running: false,
-            blockers,
-        };
     }
     let l = labels(node);
     for (k, v) in spec.node_selector.iter().flatten() {
@@ -334,13 +360,8 @@ pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
     if let Some(detail) = affinity_fails(&spec, node) {
         blockers.push(Blocker::NodeAffinity { detail });
     }
-    if !blockers.is_empty() {
-        return Eligibility {
-            should_run: false,
-            should_continue_running: false,
-            blockers,
-        };
-    }
+    // nodeName, nodeSelector and affinity failures remove existing pods too.
+    let placement_fails = !blockers.is_empty();
     let tols = daemon_tolerations(&spec);
     let bad = untolerated_taints(node, &tols);
     let no_exec = bad.iter().any(|t| t.effect == "NoExecute");
@@ -352,8 +373,8 @@ pub fn should_run(node: &Node, template: &PodTemplateSpec) -> Eligibility {
         });
     }
     Eligibility {
-        should_run: bad.is_empty(),
-        should_continue_running: !no_exec,
+        should_run: blockers.is_empty(),
+        should_continue_running: !placement_fails && !no_exec,
         blockers,
     }
 }

@@ -370,9 +370,34 @@ fn automatic_tolerations_replace_identical_user_ones_and_append_otherwise() {
 }
 
 #[test]
-fn untolerated_noschedule_with_selector_failure_reports_selector_only() {
-    let n = node(json!({}), json!([{"key": "k", "effect": "NoExecute"}]));
+fn every_blocker_is_listed_selector_affinity_and_taints() {
+    let n = node(
+        json!({"zone": "b"}),
+        json!([{"key": "k", "effect": "NoExecute"}, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]),
+    );
+    let mut spec = aff(json!([
+        {"key": "zone", "operator": "In", "values": ["a"]},
+        {"key": "gpu", "operator": "Exists"}
+    ]));
+    spec["nodeSelector"] = json!({"disk": "ssd"});
+    let e = should_run(&n, &tpl(spec));
+    assert_eq!((e.should_run, e.should_continue_running), (false, false));
+    assert_eq!(
+        e.blockers.iter().map(Blocker::describe).collect::<Vec<_>>(),
+        vec![
+            "nodeSelector disk=ssd: label missing",
+            "required node affinity: zone In [a] (node has zone=b), gpu Exists [] (node has no label gpu)",
+            "taint k:NoExecute not tolerated",
+            "taint node-role.kubernetes.io/control-plane:NoSchedule not tolerated",
+        ]
+    );
+    // a NoSchedule taint alone: may stay; with a selector failure: may not
+    let n = node(json!({}), json!([{"key": "k", "effect": "NoSchedule"}]));
     let e = should_run(&n, &tpl(json!({"nodeSelector": {"a": "b"}})));
-    assert_eq!(e.blockers.len(), 1);
+    assert_eq!((e.should_run, e.should_continue_running), (false, false));
+    assert_eq!(e.blockers.len(), 2);
     assert!(matches!(e.blockers[0], Blocker::NodeSelector { .. }));
+    assert!(e.blockers[1].is_taint());
+    let e = should_run(&n, &tpl(json!({})));
+    assert_eq!((e.should_run, e.should_continue_running), (false, true));
 }
