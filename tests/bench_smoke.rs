@@ -20,19 +20,16 @@ use serde_json::Value;
 /// (still in group system:masters).
 fn impersonating_kubeconfig(user: &str, dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(&common::env().kubeconfig).unwrap();
-    let mut kc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let users = kc["users"].as_sequence_mut().expect("kubeconfig has users");
+    let mut kc: Value = serde_saphyr::from_str(&text).unwrap();
+    let users = kc["users"].as_array_mut().expect("kubeconfig has users");
     for u in users {
-        let m = u["user"].as_mapping_mut().expect("user is a mapping");
+        let m = u["user"].as_object_mut().expect("user is a mapping");
         m.insert("as".into(), user.into());
-        m.insert(
-            "as-groups".into(),
-            serde_yaml::Value::Sequence(vec!["system:masters".into()]),
-        );
+        m.insert("as-groups".into(), serde_json::json!(["system:masters"]));
     }
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&kc).unwrap()).unwrap();
+    std::fs::write(&path, serde_saphyr::to_string(&kc).unwrap()).unwrap();
     path
 }
 

@@ -159,8 +159,8 @@ fn type_name_arguments_and_colour() {
 #[test]
 fn exec_credential_plugin_in_kubeconfig() {
     let ns = Ns::new("exec-plugin");
-    let admin: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap()).unwrap();
+    let admin: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap()).unwrap();
     let user = &admin["users"][0]["user"];
     let decode = |k: &str| {
         let out = std::process::Command::new("base64")
@@ -199,13 +199,13 @@ fn exec_credential_plugin_in_kubeconfig() {
         .status()
         .unwrap();
     let mut kc = admin.clone();
-    kc["users"][0]["user"] = serde_yaml::from_str(&format!(
+    kc["users"][0]["user"] = serde_saphyr::from_str::<serde_json::Value>(&format!(
         "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: {}\n  interactiveMode: Never\n",
         plugin.display()
     ))
     .unwrap();
     let kc_path = dir.join("kubeconfig");
-    std::fs::write(&kc_path, serde_yaml::to_string(&kc).unwrap()).unwrap();
+    std::fs::write(&kc_path, serde_saphyr::to_string(&kc).unwrap()).unwrap();
     let r = common::sts(&[
         "status",
         "--kubeconfig",

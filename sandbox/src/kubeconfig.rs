@@ -41,7 +41,7 @@ pub fn write(path: &Path, server: &str, ca: &str, user: &str, cert: &str, key: &
         "current-context": "sandbox",
         "preferences": {}
     });
-    std::fs::write(path, serde_yaml::to_string(&doc)?)?;
+    std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
     Ok(())
 }
 

@@ -83,7 +83,7 @@ pub(crate) fn render_doc<T: serde::Serialize>(
     match o {
         OutputFormat::Json if compact => serde_json::to_string(v).ok(),
         OutputFormat::Json => serde_json::to_string_pretty(v).ok(),
-        OutputFormat::Yaml => serde_yaml::to_string(v)
+        OutputFormat::Yaml => serde_saphyr::to_string(v)
             .ok()
             .map(|y| if compact { format!("---\n{y}") } else { y }),
         _ => None,

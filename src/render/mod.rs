@@ -64,7 +64,7 @@ impl Printer {
 
     /// Writes a YAML document to stdout.
     pub fn yaml<T: Serialize>(&self, v: &T) {
-        match serde_yaml::to_string(v) {
+        match serde_saphyr::to_string(v) {
             Ok(s) => self.out(&s),
             Err(e) => self.error(&format!("cannot encode YAML: {e}"), None),
         }
