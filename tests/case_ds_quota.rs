@@ -203,6 +203,7 @@ fn case_ds_quota() {
     );
     ns.sts(&["status", "ds/log-shipper", "--fail-on", "error"])
         .expect_code(1);
+    common::consistency::assert_consistent(&ns);
 
     // step 3: raise the quota to 5 pods; 3/3/3
     ns.kubectl(&[
@@ -243,4 +244,5 @@ fn case_ds_quota() {
     assert_eq!(j["verdict"]["health"], "Healthy", "{j}");
     ns.sts(&["status", "ds/log-shipper", "--fail-on", "warning"])
         .expect_code(0);
+    common::consistency::assert_consistent(&ns);
 }

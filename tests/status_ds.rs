@@ -487,6 +487,7 @@ fn taints_selectors_and_node_changes_explained_per_node() {
         .json();
     assert!(findings(&j, "ds.pod.misscheduled").is_empty(), "{j}");
     assert_eq!(row(&j, &w1)["verdict"], "Excluded");
+    common::consistency::assert_consistent(&ns);
 }
 
 #[test]
@@ -672,6 +673,9 @@ fn unready_pods_are_diagnosed_and_a_stuck_rollout_names_its_budget() {
         &[],
     )
     .expect_code(1);
+
+    // the fleet line of each DaemonSet agrees with its detailed view
+    common::consistency::assert_consistent(&ns);
 
     // --node on a node that is fine keeps the DaemonSet's own finding, the
     // verdict and the exit code
@@ -1013,6 +1017,7 @@ fn a_pod_on_a_deleted_node_is_not_counted_and_the_sums_hold() {
         "{summary:?}"
     );
     assert_eq!(j["verdict"]["health"], "Progressing");
+    common::consistency::assert_consistent(&ns);
     let eligible = check_desired_sum(&j);
     assert_eq!(row(&j, &n0)["shouldRun"], true);
     assert!(eligible >= 1);
@@ -1107,6 +1112,7 @@ fn quota_and_ondelete_fixes_run_as_printed_remove_their_findings() {
     .expect_code(0)
     .json();
     assert_eq!(j["verdict"]["health"], "Stalled", "{j}");
+    common::consistency::assert_consistent(&capped);
     let fix = fix_of(&j, "ds.pod.create_failed", "daemonset/capped");
     assert_eq!(
         fix,
@@ -1155,6 +1161,7 @@ fn quota_and_ondelete_fixes_run_as_printed_remove_their_findings() {
     .expect_code(0)
     .json();
     assert_eq!(j["verdict"]["health"], "Stalled", "{j}");
+    common::consistency::assert_consistent(&ns);
     let pods: Vec<String> = ["n0", "n1"]
         .iter()
         .map(|n| {
@@ -1185,4 +1192,6 @@ fn quota_and_ondelete_fixes_run_as_printed_remove_their_findings() {
     .json();
     assert!(findings(&j, "ds.rollout.ondelete").is_empty(), "{j}");
     assert_eq!(j["verdict"]["health"], "Healthy", "{j}");
+    common::consistency::assert_consistent(&ns);
+    common::consistency::assert_consistent(&capped);
 }
