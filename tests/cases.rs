@@ -1,6 +1,7 @@
 //! The shared reproductions in `../shared/cases/` (situations operators
 //! reported publicly), each step asserted against the expected answer in
 //! its header. Every printed fix that the steps rely on is run as pasted.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

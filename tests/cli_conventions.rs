@@ -160,7 +160,8 @@ fn type_name_arguments_and_colour() {
 fn exec_credential_plugin_in_kubeconfig() {
     let ns = Ns::new("exec-plugin");
     let admin: serde_json::Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap()).unwrap();
+        serde_saphyr::from_str(&std::fs::read_to_string(&common::env().kubeconfig).unwrap())
+            .unwrap();
     let user = &admin["users"][0]["user"];
     let decode = |k: &str| {
         let out = std::process::Command::new("base64")

@@ -670,7 +670,14 @@ fn daemonset_predicate_agrees_with_the_controller() {
         for i in (1..idx.len()).rev() {
             idx.swap(i, rng.below(i + 1));
         }
-        let (ns_i, ne_i, lab_i, nr_i) = (idx[0], idx[1], idx[2], idx[3]);
+        let (ns_i, ne_i, lab_i) = (idx[0], idx[1], idx[2]);
+        // The node forced NotReady is one that is Ready now, so that every
+        // round covers "turned NotReady after placement" at least once.
+        let nr_i = idx[3..]
+            .iter()
+            .copied()
+            .find(|&i| !after[i].not_ready)
+            .unwrap_or(idx[3]);
         // Plan the changes, then apply the restrictive ones first (NotReady,
         // then taints) and label removals last, so that no node is briefly
         // more eligible than in its final state.

@@ -311,12 +311,24 @@ fn partitioned_rollout_shows_web_2_updated_and_web_0_1_old() {
     let j = ns.sts(&["status", "web", "-o", "json"]);
     let j = j.json();
     assert_eq!(j["verdict"]["health"], "Paused", "{}", j["verdict"]);
-    let fix = finding(&j, "rollout.partitioned")[0]["fix"].as_str().unwrap().to_string();
-    assert!(fix.contains(&format!("kubectl sts canary web -n {} --adopt", ns.name)), "{fix}");
+    let fix = finding(&j, "rollout.partitioned")[0]["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.contains(&format!("kubectl sts canary web -n {} --adopt", ns.name)),
+        "{fix}"
+    );
     // --context is repeated in every printed command.
     let r = ns.sts(&["status", "web", "--context", "sandbox", "-o", "json"]);
-    let fix = finding(&r.json(), "rollout.partitioned")[0]["fix"].as_str().unwrap().to_string();
-    assert!(fix.contains(&format!("-n {} --context sandbox --adopt", ns.name)), "{fix}");
+    let fix = finding(&r.json(), "rollout.partitioned")[0]["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.contains(&format!("-n {} --context sandbox --adopt", ns.name)),
+        "{fix}"
+    );
     common::consistency::assert_consistent(&ns);
 }
 
@@ -327,10 +339,22 @@ fn canary_in_progress_is_paused_between_steps_with_canary_fixes() {
     ns.wait_sts_settled("web", T);
     // One step per run without a terminal: the canary stops after step 1
     // (exit 5), held between steps.
-    let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--yes", "--soak", "1s"]);
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--yes",
+        "--soak",
+        "1s",
+    ]);
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
     let j = ns.sts(&["status", "web", "-o", "json"]).json();
-    assert_eq!(j["canaryStage"]["phase"], "between-steps", "{}", j["canaryStage"]);
+    assert_eq!(
+        j["canaryStage"]["phase"], "between-steps",
+        "{}",
+        j["canaryStage"]
+    );
     assert_eq!(j["canaryStage"]["step"], 1);
     assert_eq!(j["verdict"]["health"], "Paused");
     let f = &finding(&j, "canary.between_steps")[0];
@@ -348,7 +372,11 @@ fn canary_in_progress_is_paused_between_steps_with_canary_fixes() {
         assert!(!fix.contains("kubectl patch"), "{f}");
     }
     let table = ns.sts(&["status", "web"]);
-    assert!(table.stdout.contains("step 1/3 between-steps"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("step 1/3 between-steps"),
+        "{}",
+        table.stdout
+    );
     let fleet = common::consistency::assert_consistent(&ns);
     assert_eq!(fleet["items"][0]["verdict"], "Paused");
     assert_eq!(fleet["items"][0]["finding"], "canary.between_steps");
@@ -460,7 +488,10 @@ fn forced_rollback_trap_is_diagnosed_after_revert() {
     assert!(f[0]["message"].as_str().unwrap().contains(&bad), "{}", f[0]);
     let fix = f[0]["fix"].as_str().unwrap();
     assert!(
-        fix.ends_with(&format!("kubectl delete pod web-2 -n {}", ns.name)),
+        fix.ends_with(&format!(
+            "kubectl delete pod web-2 -n {} --wait=false",
+            ns.name
+        )),
         "{fix}"
     );
     let r = ns.sts(&["status", "web"]);

@@ -196,7 +196,7 @@ impl Watch {
     }
 }
 
-fn owned<K: Clone>(store: &Option<Store<K>>) -> Vec<K>
+fn owned<K>(store: &Option<Store<K>>) -> Vec<K>
 where
     K: kube::Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,

@@ -146,7 +146,10 @@ pub fn parse_template_patch(text: &str) -> Result<Value, String> {
     let v: Value = serde_saphyr::from_str(text).map_err(|e| {
         // The parser's message may carry a snippet on further lines.
         let e = e.to_string();
-        format!("not valid YAML/JSON: {}", e.lines().next().unwrap_or_default().trim())
+        format!(
+            "not valid YAML/JSON: {}",
+            e.lines().next().unwrap_or_default().trim()
+        )
     })?;
     let Some(m) = v.as_object() else {
         return Err("must be a mapping (a strategic-merge patch of the pod template)".into());

@@ -26,11 +26,37 @@ fn fail_on_code(ns: &Ns, target: Option<&str>, level: &str) -> i32 {
 }
 
 /// Asserts the invariant over every StatefulSet and DaemonSet in `ns`.
-/// Returns the fleet document.
+/// Returns the fleet document. The views are separate reads of a live
+/// cluster, so each comparison is made on reads taken while nothing changed
+/// (two fleet reads alike around it); it is retried a few times otherwise.
 pub fn assert_consistent(ns: &Ns) -> Value {
-    let fleet = ns.sts(&["status", "-o", "json"]);
-    fleet.expect_code(0);
-    let fleet = fleet.json();
+    let mut last = String::new();
+    for _ in 0..15 {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(ns))) {
+            Ok(Some(fleet)) => return fleet,
+            Ok(None) => last = "the namespace kept changing".into(),
+            Err(e) => {
+                last = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    panic!("consistency in {}: {last}", ns.name);
+}
+
+fn fleet_json(ns: &Ns) -> Value {
+    let r = ns.sts(&["status", "-o", "json"]);
+    r.expect_code(0);
+    r.json()
+}
+
+/// One attempt: `None` when the fleet changed while it was being checked.
+fn check(ns: &Ns) -> Option<Value> {
+    let fleet = fleet_json(ns);
     let items = fleet["items"].as_array().cloned().unwrap_or_default();
     assert!(!items.is_empty(), "no sets in {}", ns.name);
     let mut worst_named = [0, 0];
@@ -103,17 +129,14 @@ pub fn assert_consistent(ns: &Ns) -> Value {
                 }
             }
             // Out-of-range warnings are exactly prune's candidates.
+            // One warning per set, naming its claims after the last ": ".
             let mut warned: Vec<String> = findings
                 .iter()
                 .filter(|f| f["id"] == "pvc.out_of_range")
                 .flat_map(|f| {
-                    let objs: Vec<Value> = match f["objects"].as_array() {
-                        Some(a) if !a.is_empty() => a.clone(),
-                        _ => vec![f["object"].clone()],
-                    };
-                    objs.into_iter()
-                        .map(|o| o.as_str().unwrap().trim_start_matches("pvc/").to_string())
-                        .collect::<Vec<_>>()
+                    let m = f["message"].as_str().unwrap();
+                    let list = m.rsplit_once(": ").map(|(_, l)| l).unwrap_or("");
+                    list.split(", ").map(str::to_string).collect::<Vec<_>>()
                 })
                 .collect();
             let plan = ns.sts(&[
@@ -146,5 +169,5 @@ pub fn assert_consistent(ns: &Ns) -> Value {
             ns.name
         );
     }
-    fleet
+    (fleet_json(ns)["items"] == fleet["items"]).then_some(fleet)
 }

@@ -203,12 +203,13 @@ fn publish_not_ready(s: &StsSnapshot, r: &StsReport) -> Vec<Finding> {
 /// Groups per-pod causes: one finding per distinct cause, listing every
 /// pod that has it (in order). `items` are (object, cause, detail, fix);
 /// the detail is kept when every pod in the group has the same one.
-fn grouped(
-    id: &str,
-    severity: Severity,
-    items: Vec<(String, String, String, Option<String>, Health)>,
-) -> Vec<Finding> {
-    let mut groups: Vec<(String, Vec<(String, String, Option<String>, Health)>)> = Vec::new();
+/// One pod's cause: (object, cause, detail, fix, health).
+type Cause = (String, String, String, Option<String>, Health);
+/// A pod in a group: (object, detail, fix, health).
+type Member = (String, String, Option<String>, Health);
+
+fn grouped(id: &str, severity: Severity, items: Vec<Cause>) -> Vec<Finding> {
+    let mut groups: Vec<(String, Vec<Member>)> = Vec::new();
     for (obj, cause, detail, fix, health) in items {
         match groups.iter_mut().find(|(c, _)| *c == cause) {
             Some((_, g)) => g.push((obj, detail, fix, health)),
@@ -1040,7 +1041,12 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
     by_desc.sort_by_key(|o| std::cmp::Reverse(o.ordinal));
     let cmds = by_desc
         .iter()
-        .map(|o| format!("kubectl delete pod {}-{} {} --wait=false", r.name, o.ordinal, r.scope))
+        .map(|o| {
+            format!(
+                "kubectl delete pod {}-{} {} --wait=false",
+                r.name, o.ordinal, r.scope
+            )
+        })
         .collect::<Vec<_>>()
         .join(" && ");
     let rev = first_pod
