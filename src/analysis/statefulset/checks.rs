@@ -171,17 +171,21 @@ fn service_selector(s: &StsSnapshot) -> String {
         .join(",")
 }
 
+/// The governing Service sets `publishNotReadyAddresses: true`.
+pub fn publishes_not_ready(s: &StsSnapshot) -> bool {
+    s.service
+        .as_ref()
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|sp| sp.publish_not_ready_addresses)
+        .unwrap_or(false)
+}
+
 /// Sound rule: under Parallel every pod starts at once and peers that find
 /// each other by DNS need the names before anyone is Ready, which cluster
 /// DNS only gives with `publishNotReadyAddresses: true` (B9). Under
 /// OrderedReady pod N only starts once N-1 is Ready, so it is not needed.
 fn publish_not_ready(s: &StsSnapshot, r: &StsReport) -> Vec<Finding> {
-    let publishes = s
-        .service
-        .as_ref()
-        .and_then(|v| v.spec.as_ref())
-        .and_then(|sp| sp.publish_not_ready_addresses)
-        .unwrap_or(false);
+    let publishes = publishes_not_ready(s);
     if publishes || policy(s) != "Parallel" {
         return Vec::new();
     }

@@ -576,12 +576,7 @@ fn dns_state(s: &StsSnapshot, service: ServiceVerdict, p: Option<&Pod>) -> DnsSt
     let Some(p) = p.filter(|p| !pod::is_terminating(p)) else {
         return DnsState::NoPod;
     };
-    let publishes = s
-        .service
-        .as_ref()
-        .and_then(|v| v.spec.as_ref())
-        .and_then(|sp| sp.publish_not_ready_addresses)
-        .unwrap_or(false);
+    let publishes = checks::publishes_not_ready(s);
     let has_ip = p
         .status
         .as_ref()
