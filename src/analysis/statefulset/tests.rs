@@ -730,3 +730,45 @@ fn trap_follows_the_lowest_unhealthy_pod_including_terminating_ones() {
         "{fix}"
     );
 }
+
+#[test]
+fn an_out_of_range_claim_stays_in_its_own_template_column() {
+    // data and wal, scaled 4 -> 1 after data-web-1 and wal-web-2 were deleted:
+    // the lone wal-web-1 and data-web-2 must not shift into the other column.
+    let mut s = healthy();
+    s.sts = sts(json!({"spec": {"replicas": 1, "volumeClaimTemplates": [
+        {"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}},
+        {"metadata": {"name": "wal"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}
+    ]}, "status": {"replicas": 1}}));
+    s.all_sets = vec![s.sts.clone()];
+    s.pods = vec![pod("web-0", "web-new", true)];
+    s.claims = vec![
+        pvc("data-web-0", "Bound", json!({})),
+        pvc("wal-web-0", "Bound", json!({})),
+        pvc("wal-web-1", "Bound", json!({})),
+        pvc("data-web-2", "Bound", json!({})),
+        pvc("data-web-3", "Bound", json!({})),
+        pvc("wal-web-3", "Bound", json!({})),
+    ];
+    let r = run(&s);
+    let cols = |ord: i32| -> Vec<(String, String)> {
+        r.out_of_range
+            .iter()
+            .find(|o| o.ordinal == ord)
+            .unwrap()
+            .claims
+            .iter()
+            .map(|c| (c.template.clone(), c.phase.clone()))
+            .collect()
+    };
+    let t = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(cols(1), vec![t("data", "Missing"), t("wal", "Bound")]);
+    assert_eq!(cols(2), vec![t("data", "Bound"), t("wal", "Missing")]);
+    assert_eq!(cols(3), vec![t("data", "Bound"), t("wal", "Bound")]);
+    assert_eq!(r.out_of_range[0].claims[1].name, "wal-web-1");
+    // The table puts each claim under its own header.
+    let text = crate::render::statefulset::sts_table(&r, false, &crate::render::Style::default());
+    let row = text.lines().find(|l| l.starts_with("web-1 ")).unwrap();
+    let header = text.lines().find(|l| l.starts_with("POD ")).unwrap();
+    assert_eq!(row.find("wal-web-1"), header.find("PVC wal"), "{text}");
+}
