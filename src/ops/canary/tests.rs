@@ -2,7 +2,8 @@
 
 use super::*;
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
 fn sts(replicas: i32, partition: i32, start: i32, update: &str) -> StatefulSet {
@@ -41,6 +42,12 @@ fn state(floor: i32, replicas: i32) -> CanaryState {
         phase: CanaryPhase::Running,
         from_data: json!({"spec": {"template": {"$patch": "replace", "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}}}),
         started: "2026-01-01T00:00:00Z".into(),
+        id: "c1".into(),
+        by: "alice".into(),
+        template: String::new(),
+        request: None,
+        last: None,
+        gate: None,
     }
 }
 
@@ -283,7 +290,7 @@ fn step_verdicts() {
     bad.status.as_mut().unwrap().container_statuses = serde_json::from_value(json!([{"name": "nginx", "image": "x", "imageID": "", "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}])).ok();
     let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), bad];
     assert!(
-        matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m.contains("CrashLoopBackOff"))
+        matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m[0].cause.contains("CrashLoopBackOff"))
     );
     // replicas changed → pause
     let s4 = sts(4, 2, 0, "web-b");

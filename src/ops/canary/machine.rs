@@ -1,0 +1,787 @@
+//! The canary's step machine: (state, snapshot, now) → what to do next.
+//! Every decision the running command takes lives here — where to resume,
+//! whether to ask, take a step, pause or stop; when a step is complete; when
+//! the health gate fails (on a pod's state, a restart, the controller's
+//! FailedCreate or the deadline); remote requests; ownership — so that the
+//! command only reads, writes, prompts and prints. No I/O; `now` is a
+//! parameter.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::ownership::{self, Lost};
+use super::{
+    CanaryState, Request, failed_create, min_ready, observed, pod_revision, pods_by_index,
+    replicas, start, update_revision,
+};
+use crate::analysis::pod;
+
+/// What the watch shows at one moment.
+#[derive(Clone, Copy, Debug)]
+pub struct Snapshot<'a> {
+    pub sts: Option<&'a StatefulSet>,
+    pub pods: &'a [Pod],
+    pub failed_creates: &'a [Event],
+}
+
+/// One pod's view during a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodView {
+    pub name: String,
+    pub index: i32,
+    pub uid: String,
+    pub revision: String,
+    pub ready: bool,
+    pub restarts: i32,
+}
+
+/// Every in-range pod, by index.
+pub fn pod_views(sts: &StatefulSet, pods: &[Pod]) -> Vec<PodView> {
+    pods_by_index(sts, pods)
+        .into_iter()
+        .map(|(i, p)| PodView {
+            name: p.metadata.name.clone().unwrap_or_default(),
+            index: i,
+            uid: p.metadata.uid.clone().unwrap_or_default(),
+            revision: pod_revision(p).unwrap_or_default().to_string(),
+            ready: pod::is_ready(p) && !pod::is_terminating(p),
+            restarts: pod::restarts(p),
+        })
+        .collect()
+}
+
+/// Why a pod is not healthy, in the words of the status view.
+pub fn pod_cause(p: &Pod) -> String {
+    if pod::is_terminating(p) {
+        return "terminating".into();
+    }
+    if let Some((c, reason, m)) = pod::container_problem(p) {
+        return if m.is_empty() {
+            format!("container {c} is in {reason}")
+        } else {
+            format!("container {c} is in {reason}: {m}")
+        };
+    }
+    if let Some(m) = pod::unschedulable_message(p) {
+        return format!("cannot be scheduled: {m}");
+    }
+    match pod::phase(p) {
+        "Running" => {
+            let waiting: Vec<String> = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .map(|cs| {
+                    cs.iter()
+                        .filter(|c| !c.ready)
+                        .map(|c| c.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if waiting.is_empty() {
+                "running but not Ready".into()
+            } else {
+                format!(
+                    "running but not Ready (readiness of container {} failing)",
+                    waiting.join(", ")
+                )
+            }
+        }
+        "Pending" if pod::node_name(p).is_none() => "Pending, not scheduled yet".into(),
+        other => format!("{other}, not Ready"),
+    }
+}
+
+/// A failing pod named by the gate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodCause {
+    pub pod: String,
+    pub revision: String,
+    pub cause: String,
+}
+
+impl PodCause {
+    fn line(&self) -> String {
+        format!("pod {} ({}): {}", self.pod, self.revision, self.cause)
+    }
+}
+
+/// Why the health gate failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Gate {
+    /// Pods on the canary's revision are broken (CrashLoopBackOff, …).
+    Broken { pods: Vec<PodCause> },
+    /// A pod on the canary's revision restarted during the step.
+    Restarted {
+        pod: String,
+        revision: String,
+        restarts: i32,
+    },
+    /// Updated pods not Ready within `--timeout`.
+    NotReadyInTime {
+        want: usize,
+        timeout: String,
+        pods: Vec<PodCause>,
+    },
+    /// The controller cannot create the new revision's pods.
+    FailedCreate { message: String },
+}
+
+impl Gate {
+    /// The message after `health gate failed: `.
+    pub fn message(&self) -> String {
+        match self {
+            Gate::Broken { pods } => lines(pods),
+            Gate::Restarted {
+                pod,
+                revision,
+                restarts,
+            } => format!("pod {pod} on {revision} restarted ({restarts} restarts)"),
+            Gate::NotReadyInTime {
+                want,
+                timeout,
+                pods,
+            } => format!(
+                "{} of {want} updated pod(s) not Ready within {timeout}: {}",
+                pods.len(),
+                lines(pods)
+            ),
+            Gate::FailedCreate { message } => {
+                format!("the controller cannot create the new revision's pods: {message}")
+            }
+        }
+    }
+}
+
+fn lines(pods: &[PodCause]) -> String {
+    pods.iter()
+        .map(PodCause::line)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The verdict on a step at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepVerdict {
+    /// Not there yet: `updated` of `want` pods on `to`, `ready` of them Ready.
+    Waiting {
+        updated: usize,
+        ready: usize,
+        want: usize,
+    },
+    /// Every index ≥ partition is on `to` and Ready/Available.
+    Healthy,
+    /// Pods on `to` are broken: abort.
+    GateFailed(Vec<PodCause>),
+    /// Something not the canary's fault: pause.
+    Paused(String),
+}
+
+const BROKEN: &[&str] = &[
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+];
+
+/// Evaluates a step (B10 "step complete" and "health gate").
+pub fn evaluate_step(
+    sts: &StatefulSet,
+    state: &CanaryState,
+    partition: i32,
+    pods: &[Pod],
+    now: Timestamp,
+) -> (StepVerdict, Vec<PodView>) {
+    let name = sts.metadata.name.as_deref().unwrap_or_default();
+    let r = replicas(sts);
+    let views = pod_views(sts, pods);
+    if r != state.replicas {
+        return (
+            StepVerdict::Paused(format!(
+                "spec.replicas changed from {} to {r} during the canary",
+                state.replicas
+            )),
+            views,
+        );
+    }
+    let by_index = pods_by_index(sts, pods);
+    let st = start(sts);
+    let mr = min_ready(sts);
+    // Health gate over every pod.
+    let mut broken = Vec::new();
+    for (i, p) in &by_index {
+        if pod::is_terminating(p) {
+            continue;
+        }
+        let rev = pod_revision(p).unwrap_or_default();
+        let bad = pod::container_problem(p).filter(|(_, r, _)| BROKEN.contains(&r.as_str()));
+        if let Some((c, reason, _)) = bad {
+            if rev == state.to {
+                broken.push(PodCause {
+                    pod: format!("{name}-{}", i + st),
+                    revision: rev.to_string(),
+                    cause: format!("container {c} is in {reason}"),
+                });
+                continue;
+            }
+            return (
+                StepVerdict::Paused(format!(
+                    "pod {name}-{} ({rev}): container {c} is in {reason}; it is not on the canary's revision",
+                    i + st
+                )),
+                views,
+            );
+        }
+        if *i < partition && rev != state.to && !pod::is_ready(p) {
+            return (
+                StepVerdict::Paused(format!(
+                    "pod {name}-{} on {rev} is not Ready ({}); it is not on the canary's revision",
+                    i + st,
+                    pod::display_status(p)
+                )),
+                views,
+            );
+        }
+    }
+    if !broken.is_empty() {
+        return (StepVerdict::GateFailed(broken), views);
+    }
+    let want = (r - partition).max(0) as usize;
+    if !observed(sts) || update_revision(sts) != Some(state.to.as_str()) {
+        return (
+            StepVerdict::Waiting {
+                updated: 0,
+                ready: 0,
+                want,
+            },
+            views,
+        );
+    }
+    let mut updated = 0;
+    let mut ready = 0;
+    for i in partition..r {
+        if let Some(p) = by_index.get(&i)
+            && !pod::is_terminating(p)
+            && pod_revision(p) == Some(state.to.as_str())
+        {
+            updated += 1;
+            if pod::is_ready(p) && pod::is_available(p, mr, now) {
+                ready += 1;
+            }
+        }
+    }
+    if ready == want {
+        (StepVerdict::Healthy, views)
+    } else {
+        (
+            StepVerdict::Waiting {
+                updated,
+                ready,
+                want,
+            },
+            views,
+        )
+    }
+}
+
+/// The pods a timeout names: every pod at or above the partition on `to`
+/// that is not Ready, with its cause.
+fn not_ready_on_to(
+    sts: &StatefulSet,
+    state: &CanaryState,
+    partition: i32,
+    pods: &[Pod],
+) -> Vec<PodCause> {
+    let by_index = pods_by_index(sts, pods);
+    let r = replicas(sts);
+    (partition..r)
+        .rev()
+        .filter_map(|i| by_index.get(&i))
+        .filter(|p| pod_revision(p) == Some(state.to.as_str()) && !pod::is_ready(p))
+        .map(|p| PodCause {
+            pod: p.metadata.name.clone().unwrap_or_default(),
+            revision: state.to.clone(),
+            cause: pod_cause(p),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Before the first step: learning the canary's revision.
+
+/// What to do while waiting for the controller to observe the start patch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observe {
+    /// Not observed yet.
+    Wait,
+    /// The controller's update revision for the canary's template.
+    Learned(String),
+    /// The update revision is still `from`: the change alters nothing.
+    Unchanged(String),
+    /// The canary is no longer this session's.
+    Lost(Lost),
+}
+
+/// Waits for the controller to observe the canary's template.
+pub fn observe_start(mine: &CanaryState, uid: &str, sts: Option<&StatefulSet>) -> Observe {
+    if let Err(l) = ownership::check(mine, uid, sts) {
+        return Observe::Lost(l);
+    }
+    let Some(s) = sts else {
+        return Observe::Lost(Lost::Deleted);
+    };
+    let og = s
+        .status
+        .as_ref()
+        .and_then(|st| st.observed_generation)
+        .unwrap_or(0);
+    match update_revision(s) {
+        Some(u) if og >= s.metadata.generation.unwrap_or(0) => {
+            if u == mine.from {
+                Observe::Unchanged(u.to_string())
+            } else {
+                Observe::Learned(u.to_string())
+            }
+        }
+        _ => Observe::Wait,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Between steps.
+
+/// How the session was asked to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    /// `--auto`: continue between steps without asking.
+    pub auto: bool,
+    /// `--yes` (or `--auto`): no confirmation needed.
+    pub assume_yes: bool,
+    /// A terminal to ask on (stdin and stderr).
+    pub interactive: bool,
+}
+
+/// The step to resume at for the current partition: the first whose
+/// partition is at or below it (0 while the change is held).
+pub fn resume_step(state: &CanaryState, current: i32) -> usize {
+    if current >= state.replicas {
+        return 0;
+    }
+    (0..state.counts.len())
+        .find(|&k| state.partition_of(k) <= current)
+        .unwrap_or(0)
+}
+
+/// The last step's index.
+pub fn last_step(state: &CanaryState) -> usize {
+    state.counts.len().saturating_sub(1)
+}
+
+/// What to do about step `i` (0-based) at partition `current`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// The partition is already step `i`'s: wait for it.
+    Wait,
+    /// Send step `i`'s partition.
+    Take,
+    /// Ask the person whether to take step `i`.
+    Ask,
+    /// No terminal and nothing allows the next step: pause (exit 5).
+    Pause,
+    /// No terminal, no `--yes`: the first step needs one (exit 4).
+    NeedYes,
+}
+
+/// Decides about step `i`. `advanced`: this run already sent a step (without
+/// a terminal, `--yes` takes one step per run). `promoting`: the person
+/// asked for the last step at once.
+pub fn next_move(
+    state: &CanaryState,
+    i: usize,
+    current: i32,
+    mode: Mode,
+    advanced: bool,
+    promoting: bool,
+) -> Move {
+    if state.partition_of(i) == current {
+        return Move::Wait;
+    }
+    if mode.auto || promoting {
+        return Move::Take;
+    }
+    let held = current >= state.replicas;
+    if held && i == 0 {
+        return if mode.interactive || mode.assume_yes {
+            Move::Take
+        } else {
+            Move::NeedYes
+        };
+    }
+    if mode.interactive {
+        Move::Ask
+    } else if mode.assume_yes && !advanced {
+        Move::Take
+    } else {
+        Move::Pause
+    }
+}
+
+/// What the person at the prompt between steps chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Continue,
+    Abort,
+    Pause,
+}
+
+// ---------------------------------------------------------------------------
+// During a step.
+
+/// What happened to a pod that the log reports once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodEvent {
+    /// The pod carries the canary's revision.
+    Updated { pod: String, revision: String },
+    /// The pod on the canary's revision is Ready.
+    Ready { pod: String, revision: String },
+}
+
+/// What the session has reported and seen, across steps: every pod is
+/// reported once per uid, and restarts count from the first sight.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodLog {
+    updated: BTreeSet<String>,
+    ready: BTreeSet<String>,
+    baseline: BTreeMap<String, i32>,
+}
+
+/// Where a step stands while it is not complete.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Live {
+    /// Pods are being updated or becoming Ready.
+    Waiting {
+        updated: usize,
+        ready: usize,
+        want: usize,
+    },
+    /// Every pod is Ready; `elapsed` of `soak` done.
+    Soaking { elapsed: Duration, soak: Duration },
+}
+
+/// The next action while a step is waited on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepAction {
+    /// Keep waiting; wake by `wake` at the latest (for the soak or the deadline).
+    Wait { live: Live, wake: Timestamp },
+    /// The step is complete.
+    Complete,
+    /// The health gate failed: abort (or stop with `--no-auto-abort`).
+    Gate(Gate),
+    /// Not the canary's fault: pause (exit 5).
+    Pause(String),
+    /// `--timeout` passed with fewer pods updated than wanted and none of
+    /// them failing.
+    TimedOut {
+        updated: usize,
+        ready: usize,
+        want: usize,
+    },
+    /// Someone asked this canary to pause or promote.
+    Request(Request),
+    /// The canary is no longer this session's: stop, write nothing.
+    Lost(Lost),
+}
+
+/// One evaluation: pod events to report (once each), and the action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    pub events: Vec<PodEvent>,
+    pub action: StepAction,
+}
+
+/// A step being waited on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepWatch {
+    /// The partition of the step.
+    pub partition: i32,
+    /// The generation the step patch produced: the step is not complete
+    /// before the controller has observed it.
+    pub min_generation: i64,
+    /// When the wait began (FailedCreate events count from a second before).
+    pub since: Timestamp,
+    /// How long every updated pod must stay Ready.
+    pub soak: Duration,
+    /// How long the updated pods may take to become Ready.
+    pub timeout: Duration,
+    soak_since: Option<Timestamp>,
+}
+
+/// `t + d`, saturating.
+pub fn later(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+fn since(now: Timestamp, then: Timestamp) -> Duration {
+    now.duration_since(then).unsigned_abs()
+}
+
+impl StepWatch {
+    /// Starts waiting for the step at `partition` at `now`.
+    pub fn new(
+        partition: i32,
+        min_generation: i64,
+        now: Timestamp,
+        soak: Duration,
+        timeout: Duration,
+    ) -> StepWatch {
+        StepWatch {
+            partition,
+            min_generation,
+            since: now,
+            soak,
+            timeout,
+            soak_since: None,
+        }
+    }
+
+    /// The deadline for the updated pods to be Ready.
+    pub fn deadline(&self) -> Timestamp {
+        later(self.since, self.timeout)
+    }
+
+    /// Evaluates `snap` at `now`. `uid` is the StatefulSet's; `ignored`
+    /// the ids of requests pending when the session began.
+    pub fn observe(
+        &mut self,
+        log: &mut PodLog,
+        mine: &CanaryState,
+        uid: &str,
+        ignored: &[String],
+        snap: Snapshot<'_>,
+        now: Timestamp,
+    ) -> Observation {
+        let mut events = Vec::new();
+        let action = self.decide(log, mine, uid, ignored, snap, now, &mut events);
+        Observation { events, action }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        log: &mut PodLog,
+        mine: &CanaryState,
+        uid: &str,
+        ignored: &[String],
+        snap: Snapshot<'_>,
+        now: Timestamp,
+        events: &mut Vec<PodEvent>,
+    ) -> StepAction {
+        if let Err(l) = ownership::check(mine, uid, snap.sts) {
+            return StepAction::Lost(l);
+        }
+        let Some(sts) = snap.sts else {
+            return StepAction::Lost(Lost::Deleted);
+        };
+        if let Some(r) = ownership::pending_request(sts, ignored) {
+            return StepAction::Request(r);
+        }
+        let (mut verdict, views) = evaluate_step(sts, mine, self.partition, snap.pods, now);
+        let og = sts
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0);
+        let want = (replicas(sts) - self.partition).max(0) as usize;
+        // The watch may not have seen the step patch observed yet.
+        if og < self.min_generation && verdict == StepVerdict::Healthy {
+            verdict = StepVerdict::Waiting {
+                updated: 0,
+                ready: 0,
+                want,
+            };
+        }
+        let mut restarted = None;
+        for v in views
+            .iter()
+            .filter(|v| v.revision == mine.to && v.index >= self.partition)
+        {
+            if log.updated.insert(v.uid.clone()) {
+                events.push(PodEvent::Updated {
+                    pod: v.name.clone(),
+                    revision: v.revision.clone(),
+                });
+            }
+            if v.ready && log.ready.insert(v.uid.clone()) {
+                events.push(PodEvent::Ready {
+                    pod: v.name.clone(),
+                    revision: v.revision.clone(),
+                });
+            }
+            let b = *log.baseline.entry(v.uid.clone()).or_insert(v.restarts);
+            if v.restarts > b && restarted.is_none() {
+                restarted = Some(Gate::Restarted {
+                    pod: v.name.clone(),
+                    revision: v.revision.clone(),
+                    restarts: v.restarts,
+                });
+            }
+        }
+        // The container's own reason (CrashLoopBackOff, …) is the more telling one.
+        if let Some(g) = restarted
+            && !matches!(verdict, StepVerdict::GateFailed(_))
+        {
+            return StepAction::Gate(g);
+        }
+        match verdict {
+            StepVerdict::GateFailed(pods) => StepAction::Gate(Gate::Broken { pods }),
+            StepVerdict::Paused(m) => StepAction::Pause(m),
+            StepVerdict::Healthy => {
+                let s = *self.soak_since.get_or_insert(now);
+                let elapsed = since(now, s);
+                if elapsed >= self.soak {
+                    StepAction::Complete
+                } else {
+                    StepAction::Wait {
+                        live: Live::Soaking {
+                            elapsed,
+                            soak: self.soak,
+                        },
+                        wake: later(s, self.soak),
+                    }
+                }
+            }
+            StepVerdict::Waiting {
+                updated,
+                ready,
+                want,
+            } => {
+                self.soak_since = None;
+                let name = sts.metadata.name.as_deref().unwrap_or_default();
+                let events_since = self.since.as_second() - 1;
+                if updated < want
+                    && let Some(m) = failed_create(snap.failed_creates, name, events_since)
+                {
+                    return StepAction::Gate(Gate::FailedCreate { message: m });
+                }
+                if now >= self.deadline() {
+                    if updated > ready {
+                        return StepAction::Gate(Gate::NotReadyInTime {
+                            want,
+                            timeout: secs(self.timeout),
+                            pods: not_ready_on_to(sts, mine, self.partition, snap.pods),
+                        });
+                    }
+                    return StepAction::TimedOut {
+                        updated,
+                        ready,
+                        want,
+                    };
+                }
+                StepAction::Wait {
+                    live: Live::Waiting {
+                        updated,
+                        ready,
+                        want,
+                    },
+                    wake: self.deadline(),
+                }
+            }
+        }
+    }
+}
+
+/// A duration as the messages show it (`300s`, `1.5s`).
+pub fn secs(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+// ---------------------------------------------------------------------------
+// The abort.
+
+/// What the abort loop should do now (B10 abort steps 2–4).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AbortVerdict {
+    /// The controller has not observed the revert yet.
+    WaitObserved,
+    /// Someone else changed the StatefulSet: stop and report.
+    Foreign(String),
+    /// Delete these pods (highest ordinal first); they are stuck on a bad revision.
+    Delete(Vec<(String, String, String)>),
+    /// Waiting for the controller to bring pods back on `from`.
+    Waiting { on_from_ready: usize, want: usize },
+    /// Every index ≥ floor is on `from` and Ready.
+    Done,
+}
+
+/// Evaluates the abort. `min_generation` is the generation our abort patch produced.
+pub fn evaluate_abort(
+    sts: &StatefulSet,
+    state: &CanaryState,
+    min_generation: i64,
+    pods: &[Pod],
+) -> AbortVerdict {
+    let og = sts
+        .status
+        .as_ref()
+        .and_then(|s| s.observed_generation)
+        .unwrap_or(0);
+    let gen_ = sts.metadata.generation.unwrap_or(0);
+    if og < min_generation || og < gen_ {
+        return AbortVerdict::WaitObserved;
+    }
+    let upd = update_revision(sts).unwrap_or_default();
+    if upd != state.from {
+        return AbortVerdict::Foreign(format!(
+            "the update revision is {upd}, not {} — someone else changed the StatefulSet",
+            state.from
+        ));
+    }
+    let by_index = pods_by_index(sts, pods);
+    let r = replicas(sts);
+    let mut del = Vec::new();
+    let mut good = 0;
+    for i in (state.floor..r).rev() {
+        let Some(p) = by_index.get(&i) else { continue };
+        let on_from = pod_revision(p) == Some(state.from.as_str());
+        let ready = pod::is_ready(p) && !pod::is_terminating(p);
+        if on_from && ready {
+            good += 1;
+        } else if !on_from && !ready && !pod::is_terminating(p) {
+            del.push((
+                p.metadata.name.clone().unwrap_or_default(),
+                p.metadata.uid.clone().unwrap_or_default(),
+                p.metadata.resource_version.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    let want = (r - state.floor).max(0) as usize;
+    if !del.is_empty() {
+        AbortVerdict::Delete(del)
+    } else if good == want {
+        AbortVerdict::Done
+    } else {
+        AbortVerdict::Waiting {
+            on_from_ready: good,
+            want,
+        }
+    }
+}
+
+/// Whether an abort session may go on with `live`: the state must still be
+/// this canary's (being aborted). `Err` says what changed.
+pub fn check_abort(mine: &CanaryState, uid: &str, live: Option<&StatefulSet>) -> Result<(), Lost> {
+    let mut aborting = mine.clone();
+    aborting.phase = super::CanaryPhase::Aborting;
+    ownership::check(&aborting, uid, live)
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;
