@@ -85,7 +85,16 @@ pub(super) async fn drive(ctx: &mut Ctx<'_>, mut mine: CanaryState, promote: boo
             return Ok(Exit::Ok);
         }
         if let Some(req) = ownership::pending_request(&sts, &ctx.ignored) {
-            if !acknowledge(ctx, &mut mine, &sts, req.clone()).await? {
+            if ctx.asked.as_deref() == Some(req.id.as_str()) {
+                // This process's own promote (nobody else answered): the
+                // next step patch records it as handled.
+                ctx.ignored.push(req.id.clone());
+                mine.request = None;
+                mine.last = Some(Request {
+                    handled_by: Some(ctx.me.clone()),
+                    ..req.clone()
+                });
+            } else if !acknowledge(ctx, &mut mine, &sts, req.clone()).await? {
                 continue; // the StatefulSet changed meanwhile: read again
             }
             match req.action {
@@ -461,14 +470,14 @@ async fn wait_step(
         );
         for e in obs.events {
             match e {
-                PodEvent::Updated { pod, revision } => ctx.rep.event(
+                PodEvent::Updated { pod, uid, revision } => ctx.rep.event(
                     "pod-updated",
-                    json!({"pod": pod, "revision": revision}),
+                    json!({"pod": pod, "uid": uid, "revision": revision}),
                     &format!("  {pod} is on {revision}"),
                 ),
-                PodEvent::Ready { pod, revision } => ctx.rep.event(
+                PodEvent::Ready { pod, uid, revision } => ctx.rep.event(
                     "pod-ready",
-                    json!({"pod": pod, "revision": revision}),
+                    json!({"pod": pod, "uid": uid, "revision": revision}),
                     &format!("  {pod} is Ready"),
                 ),
             }

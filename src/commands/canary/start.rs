@@ -37,6 +37,13 @@ pub(super) async fn start(
             "it may revert the canary on its next apply; pass --force-conflicts to proceed anyway",
         ));
     }
+    let r = plan::replicas(&sts);
+    let counts = plan::resolve_steps(specs, r - floor).map_err(Failure::usage)?;
+    if !args.allow_big_steps
+        && let Err(e) = plan::check_steps(&counts, r - floor)
+    {
+        return Err(Failure::usage(e).hint(big_steps_hint(ctx, r - floor)));
+    }
     let rv = sts.metadata.resource_version.clone().unwrap_or_default();
     let before = sts
         .spec
@@ -73,13 +80,6 @@ pub(super) async fn start(
             ctx.name
         ))
         .hint("there is nothing to roll out; check the image tag or the patch file"));
-    }
-    let r = plan::replicas(&sts);
-    let counts = plan::resolve_steps(specs, r - floor).map_err(Failure::usage)?;
-    if !args.allow_big_steps
-        && let Err(e) = plan::check_steps(&counts, r - floor)
-    {
-        return Err(Failure::usage(e).hint(big_steps_hint(ctx, r - floor)));
     }
     let rev = api::revision(&ctx.c, &from).await?.ok_or_else(|| {
         Failure::refused(format!(

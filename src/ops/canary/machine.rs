@@ -448,9 +448,17 @@ pub enum Choice {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PodEvent {
     /// The pod carries the canary's revision.
-    Updated { pod: String, revision: String },
+    Updated {
+        pod: String,
+        uid: String,
+        revision: String,
+    },
     /// The pod on the canary's revision is Ready.
-    Ready { pod: String, revision: String },
+    Ready {
+        pod: String,
+        uid: String,
+        revision: String,
+    },
 }
 
 /// What the session has reported and seen, across steps: every pod is
@@ -615,12 +623,14 @@ impl StepWatch {
             if log.updated.insert(v.uid.clone()) {
                 events.push(PodEvent::Updated {
                     pod: v.name.clone(),
+                    uid: v.uid.clone(),
                     revision: v.revision.clone(),
                 });
             }
             if v.ready && log.ready.insert(v.uid.clone()) {
                 events.push(PodEvent::Ready {
                     pod: v.name.clone(),
+                    uid: v.uid.clone(),
                     revision: v.revision.clone(),
                 });
             }

@@ -399,6 +399,7 @@ fn a_step_waits_reports_each_pod_once_then_soaks_and_completes() {
         o.events,
         vec![PodEvent::Updated {
             pod: "web-2".into(),
+            uid: "u2-web-b".into(),
             revision: "web-b".into()
         }]
     );
@@ -420,6 +421,7 @@ fn a_step_waits_reports_each_pod_once_then_soaks_and_completes() {
         o.events,
         vec![PodEvent::Ready {
             pod: "web-2".into(),
+            uid: "u2-web-b".into(),
             revision: "web-b".into()
         }]
     );
@@ -464,10 +466,12 @@ fn a_step_waits_reports_each_pod_once_then_soaks_and_completes() {
         vec![
             PodEvent::Updated {
                 pod: "web-1".into(),
+                uid: "u1-web-b".into(),
                 revision: "web-b".into()
             },
             PodEvent::Ready {
                 pod: "web-1".into(),
+                uid: "u1-web-b".into(),
                 revision: "web-b".into()
             }
         ]
