@@ -657,3 +657,137 @@ fn the_live_line_counts_the_soak() {
     }
     assert!(out.contains("canary done"), "{out}");
 }
+
+/// Ctrl-C at the start prompt: docs/errors.md's message on a line of its
+/// own, exit 130, nothing written.
+#[test]
+fn ctrl_c_at_the_start_prompt() {
+    let (ns, _) = setup("canary-tty-ctrlc");
+    let before = writes(&ns);
+    let mut a = Pty::spawn(&ns, &["canary", "web", "--image", "nginx=nginx:1.26"]);
+    a.wait_for("[y/N]", T);
+    a.send("\x03");
+    let (code, out) = a.finish(T);
+    assert_eq!(code, 130, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("interrupted at the prompt"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(!line.contains("[y/N]"), "on the prompt's line: {line:?}");
+    assert!(
+        out.contains("nothing was changed by this answer; re-run to be asked again"),
+        "{out}"
+    );
+    assert_eq!(writes(&ns), before);
+    assert!(state(&ns).is_none());
+    assert_eq!(image(&ns), "nginx:1.25");
+}
+
+/// The plan starts with what changes; raw patches only on request, and in
+/// JSON the state is an object, not a string of escaped JSON; steps that
+/// are not a canary are refused unless asked for.
+#[test]
+fn plans_say_what_changes_and_refuse_big_steps() {
+    let (ns, _) = setup("canary-plan");
+    let before = writes(&ns);
+    let r = ns.sts(&["canary", "web", "--image", "nginx=nginx:1.26", "--dry-run"]);
+    r.expect_code(0);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "changes to the pod template of statefulset web (computed locally; --dry-run=server asks the API server):"
+    );
+    assert_eq!(lines[1], "  container nginx: image nginx:1.25 → nginx:1.26");
+    assert!(!r.stdout.contains("resourceVersion"), "{}", r.stdout);
+    // The API server's own result, for a patch file.
+    let dir = std::env::temp_dir().join(format!("kubectl-sts-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let patch = dir.join("env.yaml");
+    std::fs::write(
+        &patch,
+        "spec:\n  containers:\n  - name: nginx\n    env:\n    - name: MODE\n      value: canary\n",
+    )
+    .unwrap();
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--patch-file",
+        patch.to_str().unwrap(),
+        "--dry-run=server",
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .starts_with("changes to the pod template of statefulset web:\n  container nginx: env MODE added: canary\n"),
+        "{}",
+        r.stdout
+    );
+    // JSON: the change list, and the patch with the state as an object.
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    r.expect_code(0);
+    assert!(
+        !r.stdout.contains("\\\""),
+        "JSON escaped in JSON: {}",
+        r.stdout
+    );
+    let ev = events(&r.stdout);
+    let plan = of_kind(&ev, "plan");
+    assert_eq!(plan.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        plan[0]["changes"],
+        serde_json::json!([{"scope": {"kind": "container", "name": "nginx"}, "field": "image", "from": "nginx:1.25", "to": "nginx:1.26"}])
+    );
+    let st = &plan[0]["startPatch"]["metadata"]["annotations"]["kubectl-sts.io/canary"];
+    assert!(st.is_object(), "{st}");
+    assert_eq!(
+        plan[0]["startPatch"]["spec"]["updateStrategy"]["rollingUpdate"]["partition"],
+        3
+    );
+    // An all-at-once "canary", or a first step over half the pods: refused.
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--steps",
+        "10,100%",
+        "--yes",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("updates all 3 pod(s) above the floor at once: that is not a canary")
+            && r.stderr.contains(&format!(
+                "kubectl sts canary web --image nginx=nginx:1.26 --steps 10,100% --yes -n {} --allow-big-steps",
+                ns.name
+            )),
+        "{}",
+        r.stderr
+    );
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--steps",
+        "10,100%",
+        "--allow-big-steps",
+        "--dry-run",
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains("  step 1/1: partition 0 → 3 pod(s) updated"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(writes(&ns), before, "a plan wrote");
+    let _ = std::fs::remove_dir_all(&dir);
+}

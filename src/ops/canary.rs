@@ -241,12 +241,14 @@ fn refuse(reason: impl Into<String>, fix: impl Into<String>) -> Refusal {
 }
 
 /// B10 "settled": checks the StatefulSet can start a canary and returns
-/// `(from, floor)`. `hpa` names an autoscaler targeting it.
+/// `(from, floor)`. `hpa` names an autoscaler targeting it; `target` is how
+/// the fixes name the StatefulSet to kubectl (`web -n NS[ --context C]`).
 pub fn check_startable(
     sts: &StatefulSet,
     pods: &[Pod],
     hpa: Option<&str>,
     allow_autoscaler: bool,
+    target: &str,
 ) -> Result<(String, i32), Refusal> {
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let spec = sts.spec.clone().unwrap_or_default();
@@ -261,7 +263,7 @@ pub fn check_startable(
                 "statefulset {name} uses the OnDelete update strategy: a partition does nothing, the controller never replaces pods"
             ),
             format!(
-                "switch to RollingUpdate first: kubectl patch sts {name} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"
+                "switch to RollingUpdate first: kubectl patch sts {target} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"
             ),
         ));
     }
@@ -269,7 +271,7 @@ pub fn check_startable(
     if r == 0 {
         return Err(refuse(
             format!("statefulset {name} has 0 replicas: there is nothing to canary"),
-            format!("scale it up first: kubectl scale sts {name} --replicas=N"),
+            format!("scale it up first: kubectl scale sts {target} --replicas=N"),
         ));
     }
     if let Some(h) = hpa
@@ -290,7 +292,7 @@ pub fn check_startable(
                 status.observed_generation.unwrap_or(0),
                 sts.metadata.generation.unwrap_or(0)
             ),
-            "wait for it to settle (kubectl rollout status sts) and re-run",
+            format!("wait for it to settle (kubectl rollout status sts {target}) and re-run"),
         ));
     }
     if status.replicas != r {
@@ -335,7 +337,7 @@ pub fn check_startable(
                     pod::display_status(p)
                 ),
                 format!(
-                    "fix it first (kubectl sts status {name}); a canary needs every pod Ready to judge the new revision"
+                    "fix it first (kubectl sts status {target}); a canary needs every pod Ready to judge the new revision"
                 ),
             ));
         }
@@ -345,7 +347,9 @@ pub fn check_startable(
                     "a rollout is in flight: pod {name}-{ordinal} is on {} but the update revision is {update}",
                     pod_revision(p).unwrap_or("no revision")
                 ),
-                "wait for it to finish (kubectl rollout status sts), or abort it, then re-run",
+                format!(
+                    "wait for it to finish (kubectl rollout status sts {target}), or abort it, then re-run"
+                ),
             ));
         }
     }

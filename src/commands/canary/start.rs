@@ -24,8 +24,14 @@ pub(super) async fn start(
 ) -> Result<Started, Failure> {
     let pods = api::pods(&ctx.c, &sts).await?;
     let hpa = api::hpa_for(&ctx.c, &ctx.name).await?;
-    let (from, floor) = plan::check_startable(&sts, &pods, hpa.as_deref(), args.allow_autoscaler)
-        .map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
+    let (from, floor) = plan::check_startable(
+        &sts,
+        &pods,
+        hpa.as_deref(),
+        args.allow_autoscaler,
+        &ctx.target,
+    )
+    .map_err(|r| Failure::refused(r.reason).hint(r.fix))?;
     let containers: Vec<String> = images.iter().map(|(c, _)| c.clone()).collect();
     let owners = plan::foreign_owners(&sts, &containers);
     if !owners.is_empty() && !args.force_conflicts {

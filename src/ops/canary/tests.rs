@@ -180,20 +180,20 @@ fn template_patch_validation() {
 fn startable_and_refusals() {
     let pods: Vec<Pod> = (0..3).map(|i| pod(i, "web-a", true)).collect();
     assert_eq!(
-        check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false).unwrap(),
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false, "web -n ns").unwrap(),
         ("web-a".to_string(), 0)
     );
     // floor 1: pod 0 may be on an older revision
     let mut p2 = pods.clone();
     p2[0] = pod(0, "web-old", true);
     assert_eq!(
-        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false).unwrap(),
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false, "web -n ns").unwrap(),
         ("web-a".to_string(), 1)
     );
     // … but not pod 1 (a rollout in flight)
     p2[1] = pod(1, "web-old", true);
     assert!(
-        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false)
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("in flight")
@@ -202,26 +202,26 @@ fn startable_and_refusals() {
     let mut p3 = pods.clone();
     p3[2] = pod(2, "web-a", false);
     assert!(
-        check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false)
+        check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("not Ready")
     );
     // HPA
     assert!(
-        check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false)
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("HorizontalPodAutoscaler")
     );
-    assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), true).is_ok());
+    assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), true, "web -n ns").is_ok());
     // scaling
     let mut s = sts(3, 0, 0, "web-a");
     if let Some(st) = s.status.as_mut() {
         st.replicas = 2;
     }
     assert!(
-        check_startable(&s, &pods, None, false)
+        check_startable(&s, &pods, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("scaling")
@@ -231,22 +231,22 @@ fn startable_and_refusals() {
     s.spec.as_mut().unwrap().update_strategy =
         serde_json::from_value(json!({"type": "OnDelete"})).ok();
     assert!(
-        check_startable(&s, &pods, None, false)
+        check_startable(&s, &pods, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("OnDelete")
     );
     // replicas 0
     assert!(
-        check_startable(&sts(0, 0, 0, "web-a"), &[], None, false)
+        check_startable(&sts(0, 0, 0, "web-a"), &[], None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("0 replicas")
     );
     // ordinals.start 5: pods 5..8
     let pods5: Vec<Pod> = (5..8).map(|i| pod(i, "web-a", true)).collect();
-    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods5, None, false).is_ok());
-    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods, None, false).is_err());
+    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods5, None, false, "web -n ns").is_ok());
+    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods, None, false, "web -n ns").is_err());
 }
 
 #[test]
