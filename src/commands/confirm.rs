@@ -114,9 +114,10 @@ pub fn ask_select(
     title: &str,
     items: &[String],
     default: usize,
+    esc: &str,
     cancel: &AtomicBool,
 ) -> std::io::Result<Answer<usize>> {
-    imp::select(title, items, default, cancel)
+    imp::select(title, items, default, esc, cancel)
 }
 
 /// Puts the terminal back as it was before a prompt (for an exit in the
@@ -241,9 +242,9 @@ fn select_key(pos: &mut usize, n: usize, k: Key) -> Option<Answer<usize>> {
     }
 }
 
-fn menu_lines(title: &str, items: &[String], pos: usize) -> String {
+fn menu_lines(title: &str, items: &[String], pos: usize, esc: &str) -> String {
     let mut s = format!(
-        "{title} (↑/↓ or 1-{}, then Enter; Esc or q: cancel)\n",
+        "{title} (↑/↓ or 1-{}, then Enter; Esc or q: {esc})\n",
         items.len()
     );
     for (i, it) in items.iter().enumerate() {
@@ -353,13 +354,14 @@ mod imp {
         title: &str,
         items: &[String],
         default: usize,
+        esc: &str,
         cancel: &AtomicBool,
     ) -> std::io::Result<Answer<usize>> {
         let raw = Raw::on()?;
         let n = items.len().max(1);
         let mut pos = default.min(n - 1);
         let up = format!("\x1b[{}A", items.len() + 1);
-        draw(&menu_lines(title, items, pos))?;
+        draw(&menu_lines(title, items, pos, esc))?;
         // Back to the title and erase the menu.
         let clear = || draw(&format!("{up}\r\x1b[J"));
         loop {
@@ -376,14 +378,14 @@ mod imp {
                     clear()?;
                     let shown = match a {
                         Answer::Chosen(i) => items.get(i).cloned().unwrap_or_default(),
-                        _ => "cancelled".to_string(),
+                        _ => esc.to_string(),
                     };
                     draw(&format!("{title}: {shown}\n"))?;
                     return Ok(a);
                 }
                 if pos != before {
                     clear()?;
-                    draw(&menu_lines(title, items, pos))?;
+                    draw(&menu_lines(title, items, pos, esc))?;
                 }
             }
         }
@@ -418,6 +420,7 @@ mod imp {
         title: &str,
         items: &[String],
         default: usize,
+        _esc: &str,
         _cancel: &AtomicBool,
     ) -> std::io::Result<Answer<usize>> {
         match dialoguer::Select::new()

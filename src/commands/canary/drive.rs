@@ -364,7 +364,7 @@ async fn ask_between(
     ];
     let title = format!("step {i}/{of} complete: what next?");
     let a = ask_watching(ctx, w, mine, move |cancel| {
-        confirm::ask_select(&title, &items, 0, cancel)
+        confirm::ask_select(&title, &items, 0, "pause", cancel)
     })
     .await?;
     Ok(match a {

@@ -408,9 +408,13 @@ async fn who(c: &Cluster) -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "?".into());
+        .ok()
+        .filter(|u| !u.is_empty());
     let host = hostname();
-    let local = format!("{user}@{host}, pid {}", std::process::id());
+    let local = match user {
+        Some(u) => format!("{u}@{host}, pid {}", std::process::id()),
+        None => format!("{host}, pid {}", std::process::id()),
+    };
     match api::whoami(c).await {
         Some(k) => format!("{k} ({local})"),
         None => local,
@@ -444,7 +448,7 @@ fn request(ctx: &Ctx<'_>, action: RequestAction) -> Request {
     Request {
         action,
         by: ctx.me.clone(),
-        at: Timestamp::now().to_string(),
+        at: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         id: new_id(),
         handled_by: None,
     }
