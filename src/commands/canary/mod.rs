@@ -361,7 +361,9 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 st.from,
                 if st.to.is_empty() { "?" } else { &st.to }
             ));
-            if let Some(r) = &st.request {
+            let mut st = st;
+            if let Some(r) = st.request.take() {
+                // Superseded: this run's first write clears it.
                 ctx.rep.note(&format!(
                     "{} was requested by {} at {}; this run supersedes it",
                     r.action.as_str(),

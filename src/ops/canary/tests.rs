@@ -493,3 +493,74 @@ fn failed_create_needs_repeats_since_the_step_and_this_statefulset() {
     ];
     assert_eq!(failed_create(&two, "web", since).as_deref(), Some("web 4"));
 }
+
+#[test]
+fn steps_that_are_not_a_canary_are_refused() {
+    // --steps 10,100% on 5 pods: one all-at-once step.
+    let c = resolve_steps(&parse_steps("10,100%").unwrap(), 5).unwrap();
+    assert_eq!(c, vec![5]);
+    assert!(
+        check_steps(&c, 5)
+            .unwrap_err()
+            .contains("single step that updates all 5 pod(s)")
+    );
+    // A first step over half the pods.
+    assert!(
+        check_steps(&[3, 5], 5)
+            .unwrap_err()
+            .contains("the first step updates 3 of the 5 pods above the floor, more than half")
+    );
+    // Half is fine; one pod above the floor is always all at once.
+    assert_eq!(check_steps(&[1, 2], 2), Ok(()));
+    assert_eq!(check_steps(&[1, 3, 5], 5), Ok(()));
+    assert!(check_steps(&[1], 1).is_err());
+}
+
+#[test]
+fn patches_shown_with_the_state_decoded() {
+    let st = state(0, 3);
+    let p = start_patch("7", &json!({"spec": {}}), 3, &st, "c");
+    let shown = readable_patch(&p, false);
+    let ann = &shown["metadata"]["annotations"][STATE_ANNOTATION];
+    assert_eq!(ann["from"], "web-a");
+    assert_eq!(ann["fromData"], st.from_data);
+    let brief = readable_patch(&p, true);
+    assert_eq!(
+        brief["metadata"]["annotations"][STATE_ANNOTATION]["fromData"],
+        "(the pod template of web-a, saved for an abort)"
+    );
+    // What is sent stays a string.
+    assert!(p["metadata"]["annotations"][STATE_ANNOTATION].is_string());
+    let sp = state_patch("9", &st);
+    assert_eq!(sp["metadata"]["resourceVersion"], "9");
+    let back: CanaryState = serde_json::from_str(
+        sp["metadata"]["annotations"][STATE_ANNOTATION]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(back, st);
+}
+
+#[test]
+fn ids_differ_by_time_and_process() {
+    let a = make_id(1, 2);
+    assert_eq!(a.len(), 12);
+    assert_ne!(a, make_id(2, 2));
+    assert_ne!(a, make_id(1, 3));
+    assert_eq!(a, make_id(1, 2));
+}
+
+#[test]
+fn states_without_the_new_fields_still_read() {
+    // Written before ids, requests and template hashes existed.
+    let old = json!({"from": "web-a", "to": "web-b", "floor": 0, "replicas": 3, "steps": [{"Count": 1}, {"Percent": 100}],
+        "counts": [1, 3], "completed": 1, "phase": "running", "fromData": {}, "started": "2026-01-01T00:00:00Z"});
+    let st: CanaryState = serde_json::from_value(old).unwrap();
+    assert!(st.id.is_empty() && st.template.is_empty() && st.request.is_none());
+    let text = serde_json::to_string(&st).unwrap();
+    assert!(
+        !text.contains("\"id\"") && !text.contains("request"),
+        "{text}"
+    );
+}
