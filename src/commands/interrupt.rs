@@ -64,9 +64,13 @@ pub fn install() {
                     exit_now(NOTHING_CHANGED);
                 }
                 if seen > 1 {
-                    exit_now(
-                        "interrupted again: exiting at once; check the object with: kubectl sts status",
-                    );
+                    let check = CHECK
+                        .get()
+                        .cloned()
+                        .unwrap_or_else(|| "kubectl sts status".to_string());
+                    exit_now(&format!(
+                        "interrupted again: exiting at once; check the object with: {check}"
+                    ));
                 }
                 notify().notify_waiters();
             }
@@ -83,6 +87,16 @@ pub fn arm() {
     if pending().load(Ordering::SeqCst) {
         exit_now(NOTHING_CHANGED);
     }
+}
+
+/// The command that shows the object the running command changes (for the
+/// message of a second signal).
+static CHECK: OnceLock<String> = OnceLock::new();
+
+/// Names the command that shows the object being changed, e.g.
+/// `kubectl sts status web -n NS`, for the message of a second signal.
+pub fn check_with(command: String) {
+    let _ = CHECK.set(command);
 }
 
 /// While a prompt is shown (`true`), a signal is left for the prompt to

@@ -259,6 +259,7 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
     if let Some(cx) = &g.context {
         target.push_str(&format!(" --context {cx}"));
     }
+    interrupt::check_with(format!("kubectl sts status {target}"));
     let mut ctx = Ctx {
         name: t.name.clone(),
         uid: sts.metadata.uid.clone().unwrap_or_default(),
