@@ -19,6 +19,8 @@ pub use crate::analysis::canary::{
     STATE_ANNOTATION, StepSpec, parse_steps, partition, partition_for, progress, resolve_steps,
 };
 
+pub mod abort;
+pub mod gate;
 pub mod machine;
 pub mod ownership;
 pub mod summary;
