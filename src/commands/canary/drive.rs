@@ -6,7 +6,7 @@
 use super::abort::{Cleared, clear_state};
 use super::*;
 use crate::ops::canary::machine::{
-    Choice, Gate, Move, Observe, PodEvent, Snapshot, StepAction, StepWatch,
+    Choice, Gate, Move, Observe, PodEvent, Scale, Snapshot, StepAction, StepWatch,
 };
 
 /// How a step's wait ended.
@@ -122,24 +122,25 @@ pub(super) async fn drive(ctx: &mut Ctx<'_>, mut mine: CanaryState, promote: boo
             }
             continue;
         }
-        let r = plan::replicas(&sts);
-        if r != mine.replicas {
-            let sr = sts.status.as_ref().map(|s| s.replicas).unwrap_or(0);
-            if sr != r {
+        match machine::scale(&mine, &sts) {
+            Scale::Unchanged => {}
+            Scale::InProgress { replicas: r } => {
                 ctx.rep.event("paused", json!({"reason": "scaling", "replicas": r}), &format!("paused: spec.replicas changed from {} to {r} and the scale is still in progress", mine.replicas));
                 return Ok(paused(ctx, "the StatefulSet is scaling"));
             }
-            let old = mine.replicas;
-            mine.replan(r).map_err(Failure::usage)?;
-            ctx.rep.event(
-                "replanned",
-                json!({"replicas": r, "counts": mine.counts}),
-                &format!(
-                    "re-planned for {r} replicas (was {old}): steps {:?}",
-                    mine.counts
-                ),
-            );
-            step = None;
+            Scale::Replan { replicas: r } => {
+                let old = mine.replicas;
+                mine.replan(r).map_err(Failure::usage)?;
+                ctx.rep.event(
+                    "replanned",
+                    json!({"replicas": r, "counts": mine.counts}),
+                    &format!(
+                        "re-planned for {r} replicas (was {old}): steps {:?}",
+                        mine.counts
+                    ),
+                );
+                step = None;
+            }
         }
         let current = plan::partition(&sts).unwrap_or(0);
         let mut i = *step.get_or_insert_with(|| machine::resume_step(&mine, current));

@@ -148,6 +148,31 @@ pub fn next_move(
     }
 }
 
+/// Whether `spec.replicas` still matches the canary's plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// The replicas the steps were resolved against.
+    Unchanged,
+    /// Changed, and the controller is still creating or removing pods: pause.
+    InProgress { replicas: i32 },
+    /// Changed and settled: re-plan the steps for `replicas`.
+    Replan { replicas: i32 },
+}
+
+/// Compares `sts`'s replicas with the plan's.
+pub fn scale(mine: &CanaryState, sts: &StatefulSet) -> Scale {
+    let r = replicas(sts);
+    if r == mine.replicas {
+        return Scale::Unchanged;
+    }
+    let existing = sts.status.as_ref().map(|s| s.replicas).unwrap_or(0);
+    if existing != r {
+        Scale::InProgress { replicas: r }
+    } else {
+        Scale::Replan { replicas: r }
+    }
+}
+
 /// What the person at the prompt between steps chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {

@@ -782,3 +782,14 @@ fn pod_causes_read_like_the_status_view() {
         "running but not Ready (readiness of container nginx failing)"
     );
 }
+
+#[test]
+fn a_scale_mid_canary_pauses_then_replans() {
+    let m = mine();
+    assert_eq!(scale(&m, &at(2)), Scale::Unchanged);
+    let mut s = sts(4, 2, "web-b", "nginx:1.26", Some(&m));
+    s.status.as_mut().unwrap().replicas = 3;
+    assert_eq!(scale(&m, &s), Scale::InProgress { replicas: 4 });
+    s.status.as_mut().unwrap().replicas = 4;
+    assert_eq!(scale(&m, &s), Scale::Replan { replicas: 4 });
+}
