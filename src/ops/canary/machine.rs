@@ -202,7 +202,9 @@ pub enum PodEvent {
 }
 
 /// What the session has reported and seen, across steps: every pod is
-/// reported once per uid, and restarts count from the first sight.
+/// reported once per name and revision (a pod the controller recreates on
+/// the same revision is not news), and restarts count per pod (uid) from
+/// the first sight.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodLog {
     updated: BTreeSet<String>,
@@ -360,14 +362,15 @@ impl StepWatch {
             .iter()
             .filter(|v| v.revision == mine.to && v.index >= self.partition)
         {
-            if log.updated.insert(v.uid.clone()) {
+            let key = format!("{}@{}", v.name, v.revision);
+            if log.updated.insert(key.clone()) {
                 events.push(PodEvent::Updated {
                     pod: v.name.clone(),
                     uid: v.uid.clone(),
                     revision: v.revision.clone(),
                 });
             }
-            if v.ready && log.ready.insert(v.uid.clone()) {
+            if v.ready && log.ready.insert(key) {
                 events.push(PodEvent::Ready {
                     pod: v.name.clone(),
                     uid: v.uid.clone(),

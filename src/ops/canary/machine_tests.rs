@@ -477,6 +477,12 @@ fn a_step_waits_reports_each_pod_once_then_soaks_and_completes() {
         ]
     );
     assert_eq!(o.action, StepAction::Complete);
+    // web-1 recreated on the same revision (another uid): not reported again.
+    let mut again = pod(1, "web-b", true, 0);
+    again.metadata.uid = Some("u1-again".into());
+    let pods = vec![pod(0, "web-a", true, 0), again, pod(2, "web-b", true, 0)];
+    let o = watch(1, 0, 300).observe(&mut log, &m, "uid-1", &[], snap(&s, &pods), t(21));
+    assert!(o.events.is_empty(), "{:?}", o.events);
 }
 
 #[test]
