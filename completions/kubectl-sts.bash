@@ -81,7 +81,7 @@ _kubectl__sts() {
             return 0
             ;;
         kubectl__sts__subcmd__canary)
-            opts="-y -o -n -h --image --patch-file --steps --soak --timeout --auto --yes --abort --promote --no-auto-abort --adopt --floor --allow-autoscaler --force-conflicts --output --dry-run --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
+            opts="-y -o -n -h --image --patch-file --steps --allow-big-steps --soak --timeout --auto --yes --abort --discard-changes --promote --pause --no-auto-abort --adopt --floor --allow-autoscaler --force-conflicts --show-patch --output --dry-run --kubeconfig --context --cluster --user --namespace --request-timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

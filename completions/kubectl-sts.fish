@@ -79,14 +79,18 @@ complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l reque
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l color -d 'When to colour output' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l allow-big-steps -d 'Accept steps that update every pod at once, or more than half of them in the first step'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l auto -d 'Continue between steps without asking (implies --yes)'
-complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -s y -l yes -d 'Start, promote or abort without a confirmation prompt'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -s y -l yes -d 'Start, promote, pause or abort without a confirmation prompt'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l abort -d 'Roll back to the revision the canary started from, and unstick pods'
-complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l promote -d 'Finish the remaining steps at once'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l discard-changes -d 'With --abort: discard changes made to the pod template outside the canary'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l promote -d 'Finish the remaining steps at once (a running session does it; otherwise this one)'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l pause -d 'Ask the session running the canary to stop between steps'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l no-auto-abort -d 'When the health gate fails, stop (exit 1) instead of aborting'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l adopt -d 'Adopt a change already applied and held by a partition (no --image/--patch-file)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l allow-autoscaler -d 'Start even though a HorizontalPodAutoscaler targets the StatefulSet'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l force-conflicts -d 'Proceed although another field manager (server-side apply) owns the changed fields'
+complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -l show-patch -d 'Show the raw patches in the plan and dry runs (always in -o json)'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand canary" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -l older-than -d 'Only claims at least this old (e.g. 30m, 12h, 7d)' -r
 complete -c kubectl-sts -n "__fish_kubectl_sts_using_subcommand prune-pvcs" -s l -l selector -d 'Only claims matching this label selector' -r

@@ -483,6 +483,7 @@ fn sigint_in_last_soak_then_abort_with_history_limit_0() {
             "nginx=nginx:1.26",
             "--steps",
             "100%",
+            "--allow-big-steps",
             "--auto",
             "--soak",
             "10m",
@@ -613,6 +614,11 @@ fn refusals_and_usage_errors_leave_the_object_untouched() {
         (vec!["--image", "nginx=nginx:1.26"], 4, "no terminal"),
         (
             vec!["--image", "nginx=nginx:1.26", "--dry-run"],
+            0,
+            "container nginx: image nginx:1.25 → nginx:1.26",
+        ),
+        (
+            vec!["--image", "nginx=nginx:1.26", "--dry-run", "--show-patch"],
             0,
             "\"partition\": 3",
         ),
@@ -818,6 +824,10 @@ fn promote_finishes_remaining_steps_at_once() {
     ]);
     r.expect_code(0);
     let ev = events(&r);
+    // No session was running: the request went unanswered and this process
+    // promoted itself.
+    assert_eq!(of_kind(&ev, "requested").len(), 1, "{}", r.stdout);
+    assert_eq!(of_kind(&ev, "promoting").len(), 1, "{}", r.stdout);
     assert_eq!(
         of_kind(&ev, "step-started")
             .iter()
@@ -826,6 +836,7 @@ fn promote_finishes_remaining_steps_at_once() {
         vec![0]
     );
     expect_revs(&ns, &[(0, &to), (1, &to), (2, &to)]);
+    no_state(&ns.get("statefulset", "web"));
     let audit = std::fs::read_to_string(&common::env().audit_log).unwrap();
     let patches: Vec<&str> = audit
         .lines()
@@ -840,18 +851,19 @@ fn promote_finishes_remaining_steps_at_once() {
             .iter()
             .all(|l| l.contains("fieldManager=kubectl-sts"))
     );
-    // Writes that took effect: start, step 1, promote step, clear state. A
-    // patch refused with 409 (the controller's status write moved
-    // resourceVersion) is re-read and re-sent, and changed nothing; the
-    // dryRun probe before the start (does the change alter the template?)
-    // changes nothing either.
+    // Writes that took effect: start, step 1, the promote request (for a
+    // running session, none here), the promote step (which records the
+    // request as handled), clear state. A patch refused with 409 (the
+    // controller's status write moved resourceVersion) is re-read and
+    // re-sent, and changed nothing; the dryRun probe before the start (does
+    // the change alter the template?) changes nothing either.
     let probes = patches.iter().filter(|l| l.contains("dryRun=All")).count();
     assert_eq!(probes, 1, "{patches:#?}");
     let applied: Vec<&&str> = patches
         .iter()
         .filter(|l| !l.contains("\"code\":409") && !l.contains("dryRun=All"))
         .collect();
-    assert_eq!(applied.len(), 4, "{patches:#?}");
+    assert_eq!(applied.len(), 5, "{patches:#?}");
     assert!(
         patches.len() - applied.len() - probes <= 3,
         "too many conflicts: {patches:#?}"

@@ -116,12 +116,16 @@ pub fn partition_for(n: i32, replicas: i32, floor: i32) -> i32 {
     floor.max(replicas - n)
 }
 
-/// The phase recorded in the canary state (`running`, `aborting` in JSON).
+/// The phase recorded in the canary state (`running`, `gateFailed`,
+/// `aborting` in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CanaryPhase {
     /// Steps are being taken (or the canary waits between steps).
     Running,
+    /// The health gate failed and the canary stopped without rolling back
+    /// (`--no-auto-abort`); [`CanaryState::gate`] says why.
+    GateFailed,
     /// The template was restored; pods are being returned to `from`.
     Aborting,
 }
@@ -131,9 +135,51 @@ impl CanaryPhase {
     pub fn as_str(self) -> &'static str {
         match self {
             CanaryPhase::Running => "running",
+            CanaryPhase::GateFailed => "gateFailed",
             CanaryPhase::Aborting => "aborting",
         }
     }
+}
+
+/// What someone asked of a running canary from another terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RequestAction {
+    /// Stop between steps (exit 5 in the running session).
+    Pause,
+    /// Jump to the last step.
+    Promote,
+    /// Roll back (the requesting process does it itself).
+    Abort,
+}
+
+impl RequestAction {
+    /// The verb as the messages use it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestAction::Pause => "pause",
+            RequestAction::Promote => "promote",
+            RequestAction::Abort => "abort",
+        }
+    }
+}
+
+/// A request recorded in the canary state: pending in
+/// [`CanaryState::request`], or handled in [`CanaryState::last`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// What was asked.
+    pub action: RequestAction,
+    /// Who asked: the Kubernetes user and the local user, host and pid.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// A random id, so that the asker can see its own request answered.
+    pub id: String,
+    /// The session that acted on it, once handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_by: Option<String>,
 }
 
 /// The canary's state, stored as JSON in [`STATE_ANNOTATION`].
@@ -160,6 +206,26 @@ pub struct CanaryState {
     pub from_data: Value,
     /// When the canary started (RFC 3339).
     pub started: String,
+    /// A random id naming this canary: a session only writes a state that
+    /// carries the id it started or resumed with.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Who started it (the Kubernetes user and the local user, host and pid).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    /// A hash of the pod template the canary set: a different template
+    /// means it was changed outside the canary.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub template: String,
+    /// A request from another terminal that no session has acted on yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// The last request a session acted on (or the abort, with who asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<Request>,
+    /// Why the health gate failed (phase `gateFailed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }
 
 impl CanaryState {
@@ -206,6 +272,18 @@ pub struct CanaryProgress {
     pub phase: CanaryPhase,
     pub partition: Option<i32>,
     pub started: String,
+    /// Who started the canary (empty for states written before it was recorded).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub started_by: String,
+    /// A request from another terminal not acted on yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// The last request acted on, or the abort and who asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<Request>,
+    /// Why the health gate failed (phase `gateFailed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }
 
 /// The canary in progress on `sts`, if any.
@@ -222,6 +300,10 @@ pub fn progress(sts: &StatefulSet) -> Option<CanaryProgress> {
         phase: st.phase,
         partition: partition(sts),
         started: st.started.clone(),
+        started_by: st.by.clone(),
+        request: st.request.clone(),
+        last: st.last.clone(),
+        gate: st.gate.clone(),
     })
 }
 

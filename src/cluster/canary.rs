@@ -140,6 +140,18 @@ pub async fn delete_pod(c: &Cluster, name: &str, uid: &str, rv: &str) -> Result<
     }
 }
 
+/// The Kubernetes user name the API server sees (SelfSubjectReview), if it
+/// says; recorded in the canary state as who started, paused or aborted it.
+pub async fn whoami(c: &Cluster) -> Option<String> {
+    use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+    let api: Api<SelfSubjectReview> = Api::all(c.client.clone());
+    let r = api
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+        .ok()?;
+    r.status?.user_info?.username
+}
+
 /// Records an Event on the StatefulSet (best effort: a failure is returned
 /// for a note, never fatal).
 pub async fn record_event(

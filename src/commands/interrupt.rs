@@ -20,6 +20,9 @@ use crate::error::Exit;
 use crate::render::Printer;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
+/// A prompt is shown: a signal before the first write is the prompt's
+/// answer (it says so and the command exits 130), not an exit from here.
+static HELD: AtomicBool = AtomicBool::new(false);
 
 /// Set synchronously by the signal handler.
 fn pending() -> &'static Arc<AtomicBool> {
@@ -33,6 +36,7 @@ fn notify() -> &'static Notify {
 }
 
 fn exit_now(message: &str) -> ! {
+    crate::commands::confirm::restore_terminal();
     Printer::new(ColorChoice::Never).note(message);
     std::process::exit(i32::from(Exit::Interrupted.code()))
 }
@@ -56,13 +60,17 @@ pub fn install() {
                 #[cfg(not(unix))]
                 pending().store(true, Ordering::SeqCst);
                 seen += 1;
-                if !ARMED.load(Ordering::SeqCst) {
+                if !ARMED.load(Ordering::SeqCst) && !HELD.load(Ordering::SeqCst) {
                     exit_now(NOTHING_CHANGED);
                 }
                 if seen > 1 {
-                    exit_now(
-                        "interrupted again: exiting at once; check the object with: kubectl sts status",
-                    );
+                    let check = CHECK
+                        .get()
+                        .cloned()
+                        .unwrap_or_else(|| "kubectl sts status".to_string());
+                    exit_now(&format!(
+                        "interrupted again: exiting at once; check the object with: {check}"
+                    ));
                 }
                 notify().notify_waiters();
             }
@@ -79,6 +87,22 @@ pub fn arm() {
     if pending().load(Ordering::SeqCst) {
         exit_now(NOTHING_CHANGED);
     }
+}
+
+/// The command that shows the object the running command changes (for the
+/// message of a second signal).
+static CHECK: OnceLock<String> = OnceLock::new();
+
+/// Names the command that shows the object being changed, e.g.
+/// `kubectl sts status web -n NS`, for the message of a second signal.
+pub fn check_with(command: String) {
+    let _ = CHECK.set(command);
+}
+
+/// While a prompt is shown (`true`), a signal is left for the prompt to
+/// answer instead of ending the process before the first write.
+pub fn hold(on: bool) {
+    HELD.store(on, Ordering::SeqCst);
 }
 
 /// Whether SIGINT or SIGTERM has arrived (once armed: a stop request).

@@ -9,17 +9,23 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Event, Pod};
-use k8s_openapi::jiff::Timestamp;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::analysis::pod;
 use crate::analysis::statefulset::checks::event_time;
 
 pub use crate::analysis::canary::{
-    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, STATE_ANNOTATION,
-    StepSpec, parse_steps, partition, partition_for, progress, resolve_steps,
+    CHANGE_CAUSE, CanaryPhase, CanaryProgress, CanaryState, DEFAULT_STEPS, Request, RequestAction,
+    STATE_ANNOTATION, StepSpec, parse_steps, partition, partition_for, progress, resolve_steps,
 };
+
+pub mod abort;
+pub mod gate;
+pub mod machine;
+pub mod ownership;
+pub mod summary;
+
+pub use machine::{AbortVerdict, PodView, StepVerdict, evaluate_abort, evaluate_step, pod_views};
 
 /// The message of the controller's FailedCreate on StatefulSet `name` when
 /// it repeats (3 times or more) and was last seen at or after `since` (epoch
@@ -181,14 +187,15 @@ pub fn start(sts: &StatefulSet) -> i32 {
         .unwrap_or(0)
 }
 
-fn min_ready(sts: &StatefulSet) -> i32 {
+pub(crate) fn min_ready(sts: &StatefulSet) -> i32 {
     sts.spec
         .as_ref()
         .and_then(|s| s.min_ready_seconds)
         .unwrap_or(0)
 }
 
-fn observed(sts: &StatefulSet) -> bool {
+/// The controller has observed the latest spec.
+pub fn observed(sts: &StatefulSet) -> bool {
     let og = sts
         .status
         .as_ref()
@@ -243,12 +250,14 @@ fn refuse(reason: impl Into<String>, fix: impl Into<String>) -> Refusal {
 }
 
 /// B10 "settled": checks the StatefulSet can start a canary and returns
-/// `(from, floor)`. `hpa` names an autoscaler targeting it.
+/// `(from, floor)`. `hpa` names an autoscaler targeting it; `target` is how
+/// the fixes name the StatefulSet to kubectl (`web -n NS[ --context C]`).
 pub fn check_startable(
     sts: &StatefulSet,
     pods: &[Pod],
     hpa: Option<&str>,
     allow_autoscaler: bool,
+    target: &str,
 ) -> Result<(String, i32), Refusal> {
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let spec = sts.spec.clone().unwrap_or_default();
@@ -263,7 +272,7 @@ pub fn check_startable(
                 "statefulset {name} uses the OnDelete update strategy: a partition does nothing, the controller never replaces pods"
             ),
             format!(
-                "switch to RollingUpdate first: kubectl patch sts {name} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"
+                "switch to RollingUpdate first: kubectl patch sts {target} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"RollingUpdate\"}}}}}}'"
             ),
         ));
     }
@@ -271,7 +280,7 @@ pub fn check_startable(
     if r == 0 {
         return Err(refuse(
             format!("statefulset {name} has 0 replicas: there is nothing to canary"),
-            format!("scale it up first: kubectl scale sts {name} --replicas=N"),
+            format!("scale it up first: kubectl scale sts {target} --replicas=N"),
         ));
     }
     if let Some(h) = hpa
@@ -292,7 +301,7 @@ pub fn check_startable(
                 status.observed_generation.unwrap_or(0),
                 sts.metadata.generation.unwrap_or(0)
             ),
-            "wait for it to settle (kubectl rollout status sts) and re-run",
+            format!("wait for it to settle (kubectl rollout status sts {target}) and re-run"),
         ));
     }
     if status.replicas != r {
@@ -337,7 +346,7 @@ pub fn check_startable(
                     pod::display_status(p)
                 ),
                 format!(
-                    "fix it first (kubectl sts status {name}); a canary needs every pod Ready to judge the new revision"
+                    "fix it first (kubectl sts status {target}); a canary needs every pod Ready to judge the new revision"
                 ),
             ));
         }
@@ -347,7 +356,9 @@ pub fn check_startable(
                     "a rollout is in flight: pod {name}-{ordinal} is on {} but the update revision is {update}",
                     pod_revision(p).unwrap_or("no revision")
                 ),
-                "wait for it to finish (kubectl rollout status sts), or abort it, then re-run",
+                format!(
+                    "wait for it to finish (kubectl rollout status sts {target}), or abort it, then re-run"
+                ),
             ));
         }
     }
@@ -508,6 +519,64 @@ pub fn abort_patch(resource_version: &str, state: &CanaryState, cause: &str) -> 
     p
 }
 
+/// Writes the state alone (a request from another terminal, a handled
+/// request, a failed gate), guarded by resourceVersion.
+pub fn state_patch(resource_version: &str, state: &CanaryState) -> Value {
+    json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default()}}})
+}
+
+/// A patch as a person reads it: the state annotation (a JSON string on the
+/// wire) shown as the object it holds, and with `brief`, the saved template
+/// of `from` replaced by a short note.
+pub fn readable_patch(patch: &Value, brief: bool) -> Value {
+    let mut p = patch.clone();
+    let decoded = p["metadata"]["annotations"][STATE_ANNOTATION]
+        .as_str()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok());
+    if let Some(mut st) = decoded {
+        if brief && let Some(m) = st.as_object_mut() {
+            let from = m
+                .get("from")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            m.insert(
+                "fromData".into(),
+                Value::String(format!("(the pod template of {from}, saved for an abort)")),
+            );
+        }
+        p["metadata"]["annotations"][STATE_ANNOTATION] = st;
+    }
+    p
+}
+
+/// Whether resolved steps are a canary: refused when they collapse into one
+/// all-at-once step, or when the first step updates more than half of the
+/// `extent` pods above the floor (unless asked for explicitly).
+pub fn check_steps(counts: &[i32], extent: i32) -> Result<(), String> {
+    if counts.len() <= 1 {
+        return Err(format!(
+            "the steps resolve to a single step that updates all {extent} pod(s) above the floor at once: that is not a canary"
+        ));
+    }
+    match counts.first() {
+        Some(&first) if first * 2 > extent => Err(format!(
+            "the first step updates {first} of the {extent} pods above the floor, more than half"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A short random-looking id from a clock reading and a process id.
+pub fn make_id(nanos: u128, pid: u32) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in nanos.to_le_bytes().iter().chain(pid.to_le_bytes().iter()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{:012x}", h & 0xffff_ffff_ffff)
+}
+
 /// Removes the state annotation (guarded by resourceVersion).
 pub fn clear_patch(resource_version: &str) -> Value {
     json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: null}}})
@@ -521,218 +590,6 @@ fn merge(a: &mut Value, b: &Value) {
             }
         }
         (a, b) => *a = b.clone(),
-    }
-}
-
-/// One pod's view during a step.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PodView {
-    pub name: String,
-    pub index: i32,
-    pub uid: String,
-    pub revision: String,
-    pub ready: bool,
-    pub restarts: i32,
-}
-
-/// The verdict on a step at one moment.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StepVerdict {
-    /// Not there yet: `updated` of `want` pods on `to`, `ready` of them Ready.
-    Waiting {
-        updated: usize,
-        ready: usize,
-        want: usize,
-    },
-    /// Every index ≥ partition is on `to` and Ready/Available.
-    Healthy,
-    /// A pod on `to` is broken: abort.
-    GateFailed(String),
-    /// Something not the canary's fault: pause.
-    Paused(String),
-}
-
-/// Evaluates a step (B10 "step complete" and "health gate").
-pub fn evaluate_step(
-    sts: &StatefulSet,
-    state: &CanaryState,
-    partition: i32,
-    pods: &[Pod],
-    now: Timestamp,
-) -> (StepVerdict, Vec<PodView>) {
-    let name = sts.metadata.name.as_deref().unwrap_or_default();
-    let r = replicas(sts);
-    let views = pod_views(sts, pods);
-    if r != state.replicas {
-        return (
-            StepVerdict::Paused(format!(
-                "spec.replicas changed from {} to {r} during the canary",
-                state.replicas
-            )),
-            views,
-        );
-    }
-    let by_index = pods_by_index(sts, pods);
-    let st = start(sts);
-    let mr = min_ready(sts);
-    // Health gate over every pod.
-    for (i, p) in &by_index {
-        if pod::is_terminating(p) {
-            continue;
-        }
-        let rev = pod_revision(p).unwrap_or_default();
-        if let Some((c, reason, _)) = pod::container_problem(p)
-            && matches!(
-                reason.as_str(),
-                "CrashLoopBackOff"
-                    | "ImagePullBackOff"
-                    | "ErrImagePull"
-                    | "InvalidImageName"
-                    | "CreateContainerConfigError"
-            )
-        {
-            let msg = format!(
-                "pod {name}-{} ({rev}): container {c} is in {reason}",
-                i + st
-            );
-            if rev == state.to {
-                return (StepVerdict::GateFailed(msg), views);
-            }
-            return (
-                StepVerdict::Paused(format!("{msg}; it is not on the canary's revision")),
-                views,
-            );
-        }
-        if *i < partition && rev != state.to && !pod::is_ready(p) {
-            return (
-                StepVerdict::Paused(format!(
-                    "pod {name}-{} on {rev} is not Ready ({}); it is not on the canary's revision",
-                    i + st,
-                    pod::display_status(p)
-                )),
-                views,
-            );
-        }
-    }
-    if !observed(sts) || update_revision(sts) != Some(state.to.as_str()) {
-        return (
-            StepVerdict::Waiting {
-                updated: 0,
-                ready: 0,
-                want: (r - partition).max(0) as usize,
-            },
-            views,
-        );
-    }
-    let mut updated = 0;
-    let mut ready = 0;
-    for i in partition..r {
-        if let Some(p) = by_index.get(&i)
-            && !pod::is_terminating(p)
-            && pod_revision(p) == Some(state.to.as_str())
-        {
-            updated += 1;
-            if pod::is_ready(p) && pod::is_available(p, mr, now) {
-                ready += 1;
-            }
-        }
-    }
-    let want = (r - partition).max(0) as usize;
-    if ready == want {
-        (StepVerdict::Healthy, views)
-    } else {
-        (
-            StepVerdict::Waiting {
-                updated,
-                ready,
-                want,
-            },
-            views,
-        )
-    }
-}
-
-/// Every in-range pod, by index.
-pub fn pod_views(sts: &StatefulSet, pods: &[Pod]) -> Vec<PodView> {
-    pods_by_index(sts, pods)
-        .into_iter()
-        .map(|(i, p)| PodView {
-            name: p.metadata.name.clone().unwrap_or_default(),
-            index: i,
-            uid: p.metadata.uid.clone().unwrap_or_default(),
-            revision: pod_revision(p).unwrap_or_default().to_string(),
-            ready: pod::is_ready(p) && !pod::is_terminating(p),
-            restarts: pod::restarts(p),
-        })
-        .collect()
-}
-
-/// What the abort loop should do now (B10 abort steps 2–4).
-#[derive(Clone, Debug, PartialEq)]
-pub enum AbortVerdict {
-    /// The controller has not observed the revert yet.
-    WaitObserved,
-    /// Someone else changed the StatefulSet: stop and report.
-    Foreign(String),
-    /// Delete these pods (highest ordinal first); they are stuck on a bad revision.
-    Delete(Vec<(String, String, String)>),
-    /// Waiting for the controller to bring pods back on `from`.
-    Waiting { on_from_ready: usize, want: usize },
-    /// Every index ≥ floor is on `from` and Ready.
-    Done,
-}
-
-/// Evaluates the abort. `min_generation` is the generation our abort patch produced.
-pub fn evaluate_abort(
-    sts: &StatefulSet,
-    state: &CanaryState,
-    min_generation: i64,
-    pods: &[Pod],
-) -> AbortVerdict {
-    let og = sts
-        .status
-        .as_ref()
-        .and_then(|s| s.observed_generation)
-        .unwrap_or(0);
-    let gen_ = sts.metadata.generation.unwrap_or(0);
-    if og < min_generation || og < gen_ {
-        return AbortVerdict::WaitObserved;
-    }
-    let upd = update_revision(sts).unwrap_or_default();
-    if upd != state.from {
-        return AbortVerdict::Foreign(format!(
-            "the update revision is {upd}, not {} — someone else changed the StatefulSet",
-            state.from
-        ));
-    }
-    let by_index = pods_by_index(sts, pods);
-    let r = replicas(sts);
-    let mut del = Vec::new();
-    let mut good = 0;
-    for i in (state.floor..r).rev() {
-        let Some(p) = by_index.get(&i) else { continue };
-        let on_from = pod_revision(p) == Some(state.from.as_str());
-        let ready = pod::is_ready(p) && !pod::is_terminating(p);
-        if on_from && ready {
-            good += 1;
-        } else if !on_from && !ready && !pod::is_terminating(p) {
-            del.push((
-                p.metadata.name.clone().unwrap_or_default(),
-                p.metadata.uid.clone().unwrap_or_default(),
-                p.metadata.resource_version.clone().unwrap_or_default(),
-            ));
-        }
-    }
-    let want = (r - state.floor).max(0) as usize;
-    if !del.is_empty() {
-        AbortVerdict::Delete(del)
-    } else if good == want {
-        AbortVerdict::Done
-    } else {
-        AbortVerdict::Waiting {
-            on_from_ready: good,
-            want,
-        }
     }
 }
 

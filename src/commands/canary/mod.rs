@@ -1,9 +1,14 @@
 //! `kubectl sts canary NAME`: a partitioned canary rollout, step by step
-//! (controller-semantics B10). Start, resume, promote or abort.
+//! (controller-semantics B10). Start, resume, promote, pause or abort.
+//!
+//! Only I/O lives here: reads, guarded writes, the watch, prompts and
+//! output. Every decision is `ops::canary` (the planner, the step machine
+//! and the ownership checks).
 
-use std::collections::{HashMap, HashSet};
-use std::io::IsTerminal;
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
@@ -14,22 +19,28 @@ use serde_json::{Value, json};
 use crate::cli::{DryRun, DryRunArg, GlobalArgs};
 use crate::cluster::canary::{self as api, Watch};
 use crate::cluster::{self, Cluster, access};
-use crate::commands::confirm::Prompt;
+use crate::commands::confirm::{self, Answer, Prompt};
 use crate::commands::fault::fault;
 use crate::commands::interrupt;
 use crate::error::{Exit, Failure, Outcome};
-use crate::ops::canary::{self as plan, AbortVerdict, CanaryState, StepVerdict};
+use crate::ops::canary::machine::{self, Mode, PodLog};
+use crate::ops::canary::ownership::{self, Lost};
+use crate::ops::canary::summary;
+use crate::ops::canary::{self as plan, AbortVerdict, CanaryState, Request, RequestAction};
 use crate::render::Printer;
-use crate::render::canary::{Progress, Reporter};
+use crate::render::canary::{self as show, Reporter};
 use crate::target::{self, Kind};
 
 mod abort;
 mod drive;
+mod guard;
+mod remote;
 mod start;
 
-use abort::abort;
+use abort::{Why, abort};
 use drive::drive;
-use start::{adopt, start};
+use guard::{ask_watching, lost, outside_changes};
+use start::{Started, adopt, start};
 
 /// `-o` of canary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -60,6 +71,10 @@ pub struct CanaryArgs {
     #[arg(long, default_value = plan::DEFAULT_STEPS, value_name = "LIST")]
     pub steps: String,
 
+    /// Accept steps that update every pod at once, or more than half of them in the first step
+    #[arg(long)]
+    pub allow_big_steps: bool,
+
     /// How long every updated pod must stay Ready, without restarts, before a step counts as done
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub soak: String,
@@ -72,17 +87,25 @@ pub struct CanaryArgs {
     #[arg(long)]
     pub auto: bool,
 
-    /// Start, promote or abort without a confirmation prompt
+    /// Start, promote, pause or abort without a confirmation prompt
     #[arg(short = 'y', long, conflicts_with = "dry_run")]
     pub yes: bool,
 
     /// Roll back to the revision the canary started from, and unstick pods
-    #[arg(long, conflicts_with_all = ["promote", "image", "patch_file"])]
+    #[arg(long, conflicts_with_all = ["promote", "image", "patch_file", "pause"])]
     pub abort: bool,
 
-    /// Finish the remaining steps at once
+    /// With --abort: discard changes made to the pod template outside the canary
+    #[arg(long, requires = "abort")]
+    pub discard_changes: bool,
+
+    /// Finish the remaining steps at once (a running session does it; otherwise this one)
     #[arg(long)]
     pub promote: bool,
+
+    /// Ask the session running the canary to stop between steps
+    #[arg(long, conflicts_with_all = ["promote", "image", "patch_file", "adopt"])]
+    pub pause: bool,
 
     /// When the health gate fails, stop (exit 1) instead of aborting
     #[arg(long)]
@@ -104,6 +127,10 @@ pub struct CanaryArgs {
     #[arg(long)]
     pub force_conflicts: bool,
 
+    /// Show the raw patches in the plan and dry runs (always in -o json)
+    #[arg(long)]
+    pub show_patch: bool,
+
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = CanaryOutput::Text, value_name = "FORMAT")]
     pub output: CanaryOutput,
@@ -115,19 +142,53 @@ pub struct CanaryArgs {
 struct Ctx<'a> {
     c: Cluster,
     name: String,
+    /// The StatefulSet's uid: a recreated one is not this canary's.
+    uid: String,
+    /// `NAME -n NS [--context C]`, for the commands in hints.
+    target: String,
     rep: Reporter<'a>,
     prompt: Prompt,
+    mode: Mode,
     soak: Duration,
     timeout: Duration,
-    auto: bool,
     auto_abort: bool,
-    tty: bool,
+    show_patch: bool,
+    /// Who runs this session (recorded with what it does).
+    me: String,
+    /// Requests that were pending when the session began: this run supersedes them.
+    ignored: Vec<String>,
+    /// The request this process made (`--promote` nobody answered yet).
+    asked: Option<String>,
+    log: PodLog,
     latencies: Vec<Duration>,
     step_times: Vec<Duration>,
 }
 
+impl Ctx<'_> {
+    /// `kubectl sts canary NAME -n NS[ --context C]EXTRA`, a complete command.
+    fn cmd(&self, extra: &str) -> String {
+        format!("kubectl sts canary {}{extra}", self.target)
+    }
+
+    /// `kubectl sts status NAME -n NS[ --context C]`.
+    fn status_cmd(&self) -> String {
+        format!("kubectl sts status {}", self.target)
+    }
+
+    fn resume_or_abort(&self) -> String {
+        format!(
+            "resume with: {}, or roll back with: {}",
+            self.cmd(""),
+            self.cmd(" --abort")
+        )
+    }
+}
+
 /// The shape of a `--patch-file`, for hints.
 const PATCH_FILE_EXAMPLE: &str = "the file is a strategic-merge patch of the pod template, e.g. {\"spec\":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:1.26\"}]}}";
+
+/// How long `--pause`/`--promote` wait for a running session to answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs `canary`.
 pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome {
@@ -170,30 +231,11 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
         }
     };
     interrupt::install();
-    let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let tty = confirm::is_tty();
     let c = cluster::connect(g).await?;
-    let mut ctx = Ctx {
-        c,
-        name: t.name.clone(),
-        rep: Reporter {
-            printer,
-            json: args.output == CanaryOutput::Json,
-        },
-        prompt: if args.auto {
-            Prompt::AssumeYes
-        } else {
-            Prompt::detect(args.yes)
-        },
-        soak,
-        timeout,
-        auto: args.auto,
-        auto_abort: !args.no_auto_abort,
-        tty,
-        latencies: Vec::new(),
-        step_times: Vec::new(),
-    };
-    let sts = api::get_sts(&ctx.c, &ctx.name).await?;
-    if args.dry_run.dry_run != Some(DryRun::Client) {
+    let sts = api::get_sts(&c, &t.name).await?;
+    let client_dry_run = args.dry_run.dry_run == Some(DryRun::Client);
+    if !client_dry_run {
         // Every canary run may patch the StatefulSet and, when it aborts,
         // delete stuck pods: check both rights before any change.
         let needs = [
@@ -208,31 +250,76 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 resource: "pods",
             },
         ];
-        access::require(&ctx.c, &needs, &ctx.c.namespace.clone()).await?;
+        access::require(&c, &needs, &c.namespace.clone()).await?;
     }
+    let me = if client_dry_run {
+        String::new()
+    } else {
+        who(&c).await
+    };
+    let mut target = format!("{} -n {}", t.name, c.namespace);
+    if let Some(cx) = &g.context {
+        target.push_str(&format!(" --context {cx}"));
+    }
+    interrupt::check_with(format!("kubectl sts status {target}"));
+    let mut ctx = Ctx {
+        name: t.name.clone(),
+        uid: sts.metadata.uid.clone().unwrap_or_default(),
+        target,
+        c,
+        rep: Reporter::new(printer, args.output == CanaryOutput::Json),
+        prompt: if args.auto {
+            Prompt::AssumeYes
+        } else {
+            Prompt::detect(args.yes)
+        },
+        mode: Mode {
+            auto: args.auto,
+            assume_yes: args.auto || args.yes,
+            interactive: tty,
+        },
+        soak,
+        timeout,
+        auto_abort: !args.no_auto_abort,
+        show_patch: args.show_patch || args.output == CanaryOutput::Json,
+        me,
+        ignored: Vec::new(),
+        asked: None,
+        log: PodLog::default(),
+        latencies: Vec::new(),
+        step_times: Vec::new(),
+    };
     let existing = CanaryState::read(&sts).transpose().map_err(|e| {
         Failure::refused(e).hint(format!(
-            "remove it with: kubectl annotate sts {} {}-",
+            "remove it with: kubectl annotate sts {} -n {} {}-",
             ctx.name,
+            ctx.c.namespace,
             plan::STATE_ANNOTATION
         ))
     })?;
+    if let Some(st) = &existing {
+        // This run supersedes what was asked before it began.
+        ctx.ignored.extend(st.request.iter().map(|r| r.id.clone()));
+    }
     let change = !images.is_empty() || file_patch.is_some();
 
+    if args.pause {
+        return remote::pause(&mut ctx, sts, existing).await;
+    }
     if args.abort {
         let Some(state) = existing else {
             return Err(Failure::refused(format!("no canary in progress on statefulset {}", ctx.name))
-                .hint("there is nothing to abort; to roll back a plain rollout use: kubectl rollout undo sts")
+                .hint(format!("there is nothing to abort; to roll back a plain rollout use: kubectl rollout undo sts {} -n {}", ctx.name, ctx.c.namespace))
                 .into());
         };
-        return abort(
-            &mut ctx,
-            sts,
-            state,
-            args.dry_run.dry_run,
-            "aborted by the user",
-        )
-        .await;
+        let why = if state.phase == plan::CanaryPhase::Aborting {
+            Why::Resumed
+        } else {
+            Why::Requested {
+                discard: args.discard_changes,
+            }
+        };
+        return abort(&mut ctx, sts, state, args.dry_run.dry_run, why).await;
     }
     let state = match existing {
         Some(st) => {
@@ -244,14 +331,32 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                     if st.to.is_empty() { "?" } else { &st.to }
                 ))
                 .hint(format!(
-                    "resume it with: kubectl sts canary {}; or abort it with --abort",
-                    ctx.name
+                    "resume it with: {}; or abort it with: {}",
+                    ctx.cmd(""),
+                    ctx.cmd(" --abort")
                 ))
                 .into());
             }
             if st.phase == plan::CanaryPhase::Aborting {
                 ctx.rep.text("an abort was interrupted; finishing it");
-                return abort(&mut ctx, sts, st, args.dry_run.dry_run, "abort resumed").await;
+                return abort(&mut ctx, sts, st, args.dry_run.dry_run, Why::Resumed).await;
+            }
+            if let Err(l) = ownership::check(&st, &ctx.uid, Some(&sts)) {
+                return lost(&mut ctx, &st, l).await;
+            }
+            if args.promote {
+                return remote::promote(&mut ctx, sts, st).await;
+            }
+            if client_dry_run {
+                ctx.rep.text(&format!(
+                    "a canary is in progress on statefulset {} ({} → {}), {} of {} steps complete; dry run: nothing was changed",
+                    ctx.name,
+                    st.from,
+                    if st.to.is_empty() { "?" } else { &st.to },
+                    st.completed,
+                    st.counts.len()
+                ));
+                return Ok(Exit::Ok);
             }
             ctx.rep.text(&format!(
                 "resuming the canary of statefulset {} ({} → {})",
@@ -259,16 +364,27 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 st.from,
                 if st.to.is_empty() { "?" } else { &st.to }
             ));
+            let mut st = st;
+            if let Some(r) = st.request.take() {
+                // Superseded: this run's first write clears it.
+                ctx.rep.note(&format!(
+                    "{} was requested by {} at {}; this run supersedes it",
+                    r.action.as_str(),
+                    r.by,
+                    r.at
+                ));
+            }
             st
         }
         None if args.adopt => match adopt(&mut ctx, sts, &specs, &args).await? {
-            Some(st) => st,
-            None => return Ok(Exit::Ok),
+            Started::Applied(st) => *st,
+            Started::DryRun => return Ok(Exit::Ok),
+            Started::Declined => return Ok(declined(&ctx)),
         },
         None => {
             if !change {
                 return Err(Failure::usage("no change given and no canary in progress")
-                    .hint(format!("start one with: kubectl sts canary {} --image CONTAINER=IMAGE (or --patch-file FILE), or adopt a held change with --adopt", ctx.name))
+                    .hint(format!("start one with: {} --image CONTAINER=IMAGE (or --patch-file FILE), or adopt a held change with: {}", ctx.cmd(""), ctx.cmd(" --adopt")))
                     .into());
             }
             let template_patch = match file_patch {
@@ -283,12 +399,70 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
                 None => plan::image_template_patch(&sts, &images).map_err(container_hint)?,
             };
             match start(&mut ctx, sts, &specs, template_patch, &images, &args).await? {
-                Some(st) => st,
-                None => return Ok(Exit::Ok),
+                Started::Applied(st) => *st,
+                Started::DryRun => return Ok(Exit::Ok),
+                Started::Declined => return Ok(declined(&ctx)),
             }
         }
     };
     drive(&mut ctx, state, args.promote).await
+}
+
+/// Who runs this: the Kubernetes user, and the local user, host and pid.
+async fn who(c: &Cluster) -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    let host = hostname();
+    let local = match user {
+        Some(u) => format!("{u}@{host}, pid {}", std::process::id()),
+        None => format!("{host}, pid {}", std::process::id()),
+    };
+    match api::whoami(c).await {
+        Some(k) => format!("{k} ({local})"),
+        None => local,
+    }
+}
+
+#[cfg(unix)]
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(not(unix))]
+fn hostname() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "?".into())
+}
+
+/// A fresh id for a canary or a request.
+fn new_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    plan::make_id(nanos, std::process::id())
+}
+
+/// A request (or the abort) made by this session now.
+fn request(ctx: &Ctx<'_>, action: RequestAction) -> Request {
+    Request {
+        action,
+        by: ctx.me.clone(),
+        at: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        id: new_id(),
+        handled_by: None,
+    }
+}
+
+/// A person declined before anything was written: exit 4, no `error:`.
+fn declined(ctx: &Ctx<'_>) -> Exit {
+    ctx.rep.declined();
+    Exit::Refused
 }
 
 /// A `--image` naming a container the template lacks.
@@ -326,10 +500,9 @@ fn cause_text(args: &CanaryArgs) -> String {
 }
 
 fn paused(ctx: &Ctx<'_>, why: &str) -> Exit {
-    ctx.rep.printer.note(&format!(
-        "canary paused ({why}); resume with: kubectl sts canary {0} -n {1} [--auto], or roll back with: kubectl sts canary {0} -n {1} --abort",
-        ctx.name, ctx.c.namespace
-    ));
+    ctx.rep.clear_live();
+    ctx.rep
+        .note(&format!("canary paused ({why}); {}", ctx.resume_or_abort()));
     Exit::Paused
 }
 
@@ -343,6 +516,7 @@ fn before_first_write() {
 /// describes what is applied (every write is one atomic request, and the
 /// canary state on the StatefulSet says where to go on).
 fn interrupted(ctx: &Ctx<'_>, state: &str, aborting: bool) -> Exit {
+    ctx.rep.clear_live();
     if ctx.rep.json {
         ctx.rep.event(
             "interrupted",
@@ -351,17 +525,11 @@ fn interrupted(ctx: &Ctx<'_>, state: &str, aborting: bool) -> Exit {
         );
     }
     let next = if aborting {
-        format!(
-            "finish the roll-back with: kubectl sts canary {0} -n {1} --abort",
-            ctx.name, ctx.c.namespace
-        )
+        format!("finish the roll-back with: {}", ctx.cmd(" --abort"))
     } else {
-        format!(
-            "resume with: kubectl sts canary {0} -n {1}, or roll back with: kubectl sts canary {0} -n {1} --abort",
-            ctx.name, ctx.c.namespace
-        )
+        ctx.resume_or_abort()
     };
-    ctx.rep.printer.note(&format!(
+    ctx.rep.note(&format!(
         "interrupted; the StatefulSet is left consistent: {state}. {next}"
     ));
     Exit::Interrupted
@@ -372,5 +540,5 @@ async fn signal() {
 }
 
 fn secs(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
+    machine::secs(d)
 }

@@ -2,7 +2,8 @@
 
 use super::*;
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
 fn sts(replicas: i32, partition: i32, start: i32, update: &str) -> StatefulSet {
@@ -41,6 +42,12 @@ fn state(floor: i32, replicas: i32) -> CanaryState {
         phase: CanaryPhase::Running,
         from_data: json!({"spec": {"template": {"$patch": "replace", "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}}}),
         started: "2026-01-01T00:00:00Z".into(),
+        id: "c1".into(),
+        by: "alice".into(),
+        template: String::new(),
+        request: None,
+        last: None,
+        gate: None,
     }
 }
 
@@ -173,20 +180,20 @@ fn template_patch_validation() {
 fn startable_and_refusals() {
     let pods: Vec<Pod> = (0..3).map(|i| pod(i, "web-a", true)).collect();
     assert_eq!(
-        check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false).unwrap(),
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, None, false, "web -n ns").unwrap(),
         ("web-a".to_string(), 0)
     );
     // floor 1: pod 0 may be on an older revision
     let mut p2 = pods.clone();
     p2[0] = pod(0, "web-old", true);
     assert_eq!(
-        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false).unwrap(),
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false, "web -n ns").unwrap(),
         ("web-a".to_string(), 1)
     );
     // … but not pod 1 (a rollout in flight)
     p2[1] = pod(1, "web-old", true);
     assert!(
-        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false)
+        check_startable(&sts(3, 1, 0, "web-a"), &p2, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("in flight")
@@ -195,26 +202,26 @@ fn startable_and_refusals() {
     let mut p3 = pods.clone();
     p3[2] = pod(2, "web-a", false);
     assert!(
-        check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false)
+        check_startable(&sts(3, 0, 0, "web-a"), &p3, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("not Ready")
     );
     // HPA
     assert!(
-        check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false)
+        check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("HorizontalPodAutoscaler")
     );
-    assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), true).is_ok());
+    assert!(check_startable(&sts(3, 0, 0, "web-a"), &pods, Some("h"), true, "web -n ns").is_ok());
     // scaling
     let mut s = sts(3, 0, 0, "web-a");
     if let Some(st) = s.status.as_mut() {
         st.replicas = 2;
     }
     assert!(
-        check_startable(&s, &pods, None, false)
+        check_startable(&s, &pods, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("scaling")
@@ -224,22 +231,22 @@ fn startable_and_refusals() {
     s.spec.as_mut().unwrap().update_strategy =
         serde_json::from_value(json!({"type": "OnDelete"})).ok();
     assert!(
-        check_startable(&s, &pods, None, false)
+        check_startable(&s, &pods, None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("OnDelete")
     );
     // replicas 0
     assert!(
-        check_startable(&sts(0, 0, 0, "web-a"), &[], None, false)
+        check_startable(&sts(0, 0, 0, "web-a"), &[], None, false, "web -n ns")
             .unwrap_err()
             .reason
             .contains("0 replicas")
     );
     // ordinals.start 5: pods 5..8
     let pods5: Vec<Pod> = (5..8).map(|i| pod(i, "web-a", true)).collect();
-    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods5, None, false).is_ok());
-    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods, None, false).is_err());
+    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods5, None, false, "web -n ns").is_ok());
+    assert!(check_startable(&sts(3, 0, 5, "web-a"), &pods, None, false, "web -n ns").is_err());
 }
 
 #[test]
@@ -283,7 +290,7 @@ fn step_verdicts() {
     bad.status.as_mut().unwrap().container_statuses = serde_json::from_value(json!([{"name": "nginx", "image": "x", "imageID": "", "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}])).ok();
     let pods = vec![pod(0, "web-a", true), pod(1, "web-a", true), bad];
     assert!(
-        matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m.contains("CrashLoopBackOff"))
+        matches!(evaluate_step(&s, &st, 2, &pods, Timestamp::now()).0, StepVerdict::GateFailed(m) if m[0].cause.contains("CrashLoopBackOff"))
     );
     // replicas changed → pause
     let s4 = sts(4, 2, 0, "web-b");
@@ -485,4 +492,75 @@ fn failed_create_needs_repeats_since_the_step_and_this_statefulset() {
         ev("web", "FailedCreate", 4, "2026-11-21T10:00:09Z"),
     ];
     assert_eq!(failed_create(&two, "web", since).as_deref(), Some("web 4"));
+}
+
+#[test]
+fn steps_that_are_not_a_canary_are_refused() {
+    // --steps 10,100% on 5 pods: one all-at-once step.
+    let c = resolve_steps(&parse_steps("10,100%").unwrap(), 5).unwrap();
+    assert_eq!(c, vec![5]);
+    assert!(
+        check_steps(&c, 5)
+            .unwrap_err()
+            .contains("single step that updates all 5 pod(s)")
+    );
+    // A first step over half the pods.
+    assert!(
+        check_steps(&[3, 5], 5)
+            .unwrap_err()
+            .contains("the first step updates 3 of the 5 pods above the floor, more than half")
+    );
+    // Half is fine; one pod above the floor is always all at once.
+    assert_eq!(check_steps(&[1, 2], 2), Ok(()));
+    assert_eq!(check_steps(&[1, 3, 5], 5), Ok(()));
+    assert!(check_steps(&[1], 1).is_err());
+}
+
+#[test]
+fn patches_shown_with_the_state_decoded() {
+    let st = state(0, 3);
+    let p = start_patch("7", &json!({"spec": {}}), 3, &st, "c");
+    let shown = readable_patch(&p, false);
+    let ann = &shown["metadata"]["annotations"][STATE_ANNOTATION];
+    assert_eq!(ann["from"], "web-a");
+    assert_eq!(ann["fromData"], st.from_data);
+    let brief = readable_patch(&p, true);
+    assert_eq!(
+        brief["metadata"]["annotations"][STATE_ANNOTATION]["fromData"],
+        "(the pod template of web-a, saved for an abort)"
+    );
+    // What is sent stays a string.
+    assert!(p["metadata"]["annotations"][STATE_ANNOTATION].is_string());
+    let sp = state_patch("9", &st);
+    assert_eq!(sp["metadata"]["resourceVersion"], "9");
+    let back: CanaryState = serde_json::from_str(
+        sp["metadata"]["annotations"][STATE_ANNOTATION]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(back, st);
+}
+
+#[test]
+fn ids_differ_by_time_and_process() {
+    let a = make_id(1, 2);
+    assert_eq!(a.len(), 12);
+    assert_ne!(a, make_id(2, 2));
+    assert_ne!(a, make_id(1, 3));
+    assert_eq!(a, make_id(1, 2));
+}
+
+#[test]
+fn states_without_the_new_fields_still_read() {
+    // Written before ids, requests and template hashes existed.
+    let old = json!({"from": "web-a", "to": "web-b", "floor": 0, "replicas": 3, "steps": [{"Count": 1}, {"Percent": 100}],
+        "counts": [1, 3], "completed": 1, "phase": "running", "fromData": {}, "started": "2026-01-01T00:00:00Z"});
+    let st: CanaryState = serde_json::from_value(old).unwrap();
+    assert!(st.id.is_empty() && st.template.is_empty() && st.request.is_none());
+    let text = serde_json::to_string(&st).unwrap();
+    assert!(
+        !text.contains("\"id\"") && !text.contains("request"),
+        "{text}"
+    );
 }
