@@ -1014,7 +1014,7 @@ fn status_shows_a_paused_canary() {
         .find(|l| l.starts_with("Canary:"))
         .unwrap_or_else(|| panic!("no Canary line:\n{t}"));
     assert!(
-        line.contains("step 1/3 between-steps, 1 pod(s) on the canary revision"),
+        line.contains("step 1/3 settled, 1 pod(s) on the canary revision"),
         "{line}"
     );
     assert!(

@@ -350,14 +350,10 @@ fn canary_in_progress_is_paused_between_steps_with_canary_fixes() {
     ]);
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
     let j = ns.sts(&["status", "web", "-o", "json"]).json();
-    assert_eq!(
-        j["canaryStage"]["phase"], "between-steps",
-        "{}",
-        j["canaryStage"]
-    );
+    assert_eq!(j["canaryStage"]["phase"], "settled", "{}", j["canaryStage"]);
     assert_eq!(j["canaryStage"]["step"], 1);
     assert_eq!(j["verdict"]["health"], "Paused");
-    let f = &finding(&j, "canary.between_steps")[0];
+    let f = &finding(&j, "canary.settled")[0];
     let fix = f["fix"].as_str().unwrap();
     for cmd in [
         format!("kubectl sts canary web -n {}", ns.name),
@@ -373,13 +369,13 @@ fn canary_in_progress_is_paused_between_steps_with_canary_fixes() {
     }
     let table = ns.sts(&["status", "web"]);
     assert!(
-        table.stdout.contains("step 1/3 between-steps"),
+        table.stdout.contains("step 1/3 settled"),
         "{}",
         table.stdout
     );
     let fleet = common::consistency::assert_consistent(&ns);
     assert_eq!(fleet["items"][0]["verdict"], "Paused");
-    assert_eq!(fleet["items"][0]["finding"], "canary.between_steps");
+    assert_eq!(fleet["items"][0]["finding"], "canary.settled");
     // Abort as the fix says: the canary state is gone, every pod back.
     let r = ns.sts(&["canary", "web", "--abort", "--yes"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);

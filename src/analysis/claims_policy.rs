@@ -154,8 +154,10 @@ pub enum OwnerState {
 /// shown (status: `kept: <it>`; prune-pvcs: the REASON of a skipped claim).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Keep {
-    /// The opt-out annotation `kubectl-sts.io/prune: "never"`.
-    Annotated,
+    /// The opt-out annotation `kubectl-sts.io/prune` with any value: `never`
+    /// is the documented one, and a misspelt value (`Never`, `false`, ` never`)
+    /// must protect the claim too, never expose it.
+    Annotated { value: String },
     /// A pod (any pod) mounts it.
     MountedBy { pod: String },
     /// A pod exists for its ordinal (even a terminating one).
@@ -191,7 +193,13 @@ pub enum Keep {
 impl fmt::Display for Keep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Keep::Annotated => write!(f, "annotated {OPT_OUT_ANNOTATION}={OPT_OUT_VALUE}"),
+            Keep::Annotated { value } if value == OPT_OUT_VALUE => {
+                write!(f, "annotated {OPT_OUT_ANNOTATION}={OPT_OUT_VALUE}")
+            }
+            Keep::Annotated { value } => write!(
+                f,
+                "annotated {OPT_OUT_ANNOTATION}={value:?} (any value keeps the claim; the documented one is {OPT_OUT_VALUE})"
+            ),
             Keep::MountedBy { pod } => write!(f, "mounted by pod {pod}"),
             Keep::PodExists { pod, terminating } => write!(
                 f,
@@ -572,15 +580,13 @@ fn claim_rules(
             owner,
         });
     }
-    if pvc
+    if let Some(v) = pvc
         .metadata
         .annotations
         .as_ref()
         .and_then(|a| a.get(OPT_OUT_ANNOTATION))
-        .map(String::as_str)
-        == Some(OPT_OUT_VALUE)
     {
-        keep.push(Keep::Annotated);
+        keep.push(Keep::Annotated { value: v.clone() });
     }
     if let Some(min) = rules.older_than {
         let created = pvc.metadata.creation_timestamp.as_ref().map(|t| t.0);

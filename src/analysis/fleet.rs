@@ -102,7 +102,12 @@ pub fn fleet(inv: &Inventory, opts: &ViewOptions, now: Timestamp) -> Fleet {
         ));
     }
     for d in &inv.daemons {
-        let r = daemonset::analyze(&inv.ds_snapshot(d), &DsViewOptions::default(), now);
+        let dopts = DsViewOptions {
+            context: opts.context.clone(),
+            kubeconfig: opts.kubeconfig.clone(),
+            ..Default::default()
+        };
+        let r = daemonset::analyze(&inv.ds_snapshot(d), &dopts, now);
         let c = &r.counts;
         let counts = [c.desired, c.ready, c.up_to_date, c.available];
         items.push(row(Kind::DaemonSet, r.namespace, r.name, counts, r.verdict));

@@ -107,6 +107,7 @@ pub(crate) fn view_options(g: &GlobalArgs, args: &StatusArgs) -> statefulset::Vi
     statefulset::ViewOptions {
         cluster_domain: args.cluster_domain.clone(),
         context: g.context.clone(),
+        kubeconfig: g.kubeconfig.as_ref().map(|k| k.display().to_string()),
     }
 }
 
@@ -265,7 +266,7 @@ pub(crate) async fn watch(
             }
             WatchTarget::Ds(n, _) => {
                 let snap = w.stores.ds_snapshot(c, n).await?;
-                super::status_ds::ds_view(&snap, g.context.as_deref(), args, printer, compact)
+                super::status_ds::ds_view(&snap, g, args, printer, compact)
             }
             WatchTarget::Fleet => {
                 let inv = w.stores.inventory();

@@ -19,7 +19,7 @@ use crate::render::{self, Printer};
 /// finding before `--node` and `--only-problems` filter what is shown.
 pub(crate) fn ds_view(
     snap: &DsSnapshot,
-    context: Option<&str>,
+    g: &crate::cli::GlobalArgs,
     args: &StatusArgs,
     printer: &Printer,
     compact: bool,
@@ -27,7 +27,8 @@ pub(crate) fn ds_view(
     let opts = DsViewOptions {
         node: args.node.clone(),
         only_problems: args.only_problems,
-        context: context.map(str::to_string),
+        context: g.context.clone(),
+        kubeconfig: g.kubeconfig.as_ref().map(|k| k.display().to_string()),
     };
     let rep = daemonset::analyze(snap, &opts, Timestamp::now());
     let mut text = render_doc(&rep, args.output, compact).unwrap_or_else(|| {
@@ -88,7 +89,7 @@ pub async fn run(
     {
         return Err(unknown_node(g.context.as_deref(), n).into());
     }
-    let view = ds_view(&snap, g.context.as_deref(), args, printer, false);
+    let view = ds_view(&snap, g, args, printer, false);
     printer.out(&view.text);
     Ok(fail_on_exit(args.fail_on, view.worst))
 }

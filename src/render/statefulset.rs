@@ -259,12 +259,12 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
                 st.red(stage.phase.as_str())
             }
             CanaryStagePhase::Running => st.yellow(stage.phase.as_str()),
-            CanaryStagePhase::BetweenSteps | CanaryStagePhase::Complete => {
+            CanaryStagePhase::Settled | CanaryStagePhase::Complete => {
                 st.green(stage.phase.as_str())
             }
         };
         out.push_str(&format!(
-            "{}     {} -> {}: step {}/{} {phase}, {} pod(s) on the canary revision; floor {}\n",
+            "{}     {} -> {}: step {}/{} {phase}, {} pod(s) on the canary revision; floor {}{}\n",
             st.cyan("Canary:"),
             c.from,
             if c.to.is_empty() {
@@ -276,6 +276,11 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
             stage.steps,
             stage.updated,
             c.floor,
+            if c.started_by.is_empty() {
+                String::new()
+            } else {
+                format!("; started by {}", c.started_by)
+            },
         ));
     }
     out.push('\n');

@@ -243,7 +243,12 @@ fn annotated_mounted_and_autoscaled_claims_are_kept_with_their_reason() {
         ]
     );
     assert_eq!(w.keep("data-web-2"), vec![autoscaler.clone()]);
-    assert_eq!(w.keep("data-web-3"), vec![Keep::Annotated]);
+    assert_eq!(
+        w.keep("data-web-3"),
+        vec![Keep::Annotated {
+            value: OPT_OUT_VALUE.into()
+        }]
+    );
     assert_eq!(
         candidate(&w.judge("data-web-4", &Rules::default())).ordinal,
         4
@@ -610,4 +615,35 @@ fn older_than_threshold_is_shown_as_written() {
     assert_eq!(fmt_seconds(43200), "12h");
     assert_eq!(fmt_seconds(7 * 86400), "7d");
     assert_eq!(fmt_seconds(0), "0s");
+}
+
+#[test]
+fn a_misspelt_opt_out_value_still_keeps_the_claim() {
+    for value in ["Never", "false", " never", "NEVER", ""] {
+        let mut w = scaled_3_to_1();
+        w.claims = vec![
+            pvc("data-web-0", json!({})),
+            pvc(
+                "data-web-1",
+                json!({"metadata": {"annotations": {OPT_OUT_ANNOTATION: value}}}),
+            ),
+        ];
+        assert_eq!(
+            w.keep("data-web-1"),
+            vec![Keep::Annotated {
+                value: value.to_string()
+            }],
+            "{value:?}"
+        );
+        let kept = w.findings("web", "pvc.kept");
+        assert!(
+            kept[0].message.contains("any value keeps the claim"),
+            "{value:?}: {}",
+            kept[0].message
+        );
+        assert!(
+            w.findings("web", "pvc.out_of_range").is_empty(),
+            "{value:?}"
+        );
+    }
 }

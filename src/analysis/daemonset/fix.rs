@@ -16,6 +16,7 @@ use super::eligibility::{Blocker, requirement_holds, should_run};
 pub struct Scope {
     pub namespace: String,
     pub context: Option<String>,
+    pub kubeconfig: Option<String>,
 }
 
 impl Scope {
@@ -34,10 +35,14 @@ impl Scope {
     }
 
     fn context_flag(&self) -> String {
-        match &self.context {
-            Some(c) => format!(" --context {}", quote(c)),
-            None => String::new(),
+        let mut s = String::new();
+        if let Some(c) = &self.context {
+            s.push_str(&format!(" --context {}", quote(c)));
         }
+        if let Some(k) = &self.kubeconfig {
+            s.push_str(&format!(" --kubeconfig {}", quote(k)));
+        }
+        s
     }
 }
 

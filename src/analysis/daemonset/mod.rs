@@ -39,6 +39,8 @@ pub struct DsViewOptions {
     pub only_problems: bool,
     /// `--context`, when given: every fix command carries it.
     pub context: Option<String>,
+    /// `--kubeconfig`, when given: every fix command carries it.
+    pub kubeconfig: Option<String>,
 }
 
 /// `kubectl sts status ds/NAME -o json` (apiVersion `kubectl-sts/v1`, kind `DaemonSetStatus`).

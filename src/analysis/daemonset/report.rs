@@ -104,6 +104,7 @@ pub fn analyze(snap: &DsSnapshot, opts: &DsViewOptions, now: Timestamp) -> DsRep
         scope: Scope {
             namespace: namespace.clone(),
             context: opts.context.clone(),
+            kubeconfig: opts.kubeconfig.clone(),
         },
         template: &spec.template,
         update: cur.as_ref().map(|c| c.0.clone()),

@@ -583,6 +583,7 @@ fn toleration_patches_append_or_create_the_list() {
     let scope = Scope {
         namespace: "prod".into(),
         context: None,
+        kubeconfig: None,
     };
     let bare = tpl(json!({}));
     let e = super::eligibility::should_run(&n, &bare);
@@ -618,6 +619,7 @@ fn quota_rejections_parse_and_patch_only_whole_numbers() {
     let scope = Scope {
         namespace: "ns".into(),
         context: None,
+        kubeconfig: None,
     };
     assert_eq!(
         fix::quota_patch(&scope, &q, 2).unwrap(),
@@ -633,6 +635,7 @@ fn scope_quotes_what_a_shell_would_split() {
     let s = Scope {
         namespace: "prod".into(),
         context: Some("kind-a b".into()),
+        kubeconfig: None,
     };
     assert_eq!(
         s.kubectl("get pods"),

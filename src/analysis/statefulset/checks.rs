@@ -871,7 +871,7 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                 .filter(|o| o.pod.as_ref().is_some_and(|p| p.updated))
                 .count();
             let fix = if r.canary.is_some() {
-                canary_commands(r)
+                String::new()
             } else {
                 format!(
                     "continue it step by step as a canary: kubectl sts canary {n} {sc} --adopt (or all at once: kubectl patch sts {n} {sc} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}')",
@@ -899,6 +899,14 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                 .health(Health::Paused)
                 .fix(fix),
             ]
+            .into_iter()
+            .map(|mut f| {
+                if f.fix.as_deref() == Some("") {
+                    f.fix = None;
+                }
+                f
+            })
+            .collect()
         }
     }
 }
@@ -930,20 +938,27 @@ fn canary(_s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
         P::GateFailing => (
             Severity::Error,
             Health::Stalled,
-            format!(
-                "canary {at}: {} on the canary's revision not Ready: the health gate fails",
-                st.failing.join(", ")
-            ),
+            match &c.gate {
+                Some(why) if st.failing.is_empty() => {
+                    format!("canary {at}: the health gate failed: {why}")
+                }
+                _ => format!(
+                    "canary {at}: {} on the canary's revision not Ready: the health gate fails",
+                    st.failing.join(", ")
+                ),
+            },
             format!(
                 "roll back: kubectl sts canary {} {} --abort",
                 r.name, r.scope
             ),
         ),
-        P::BetweenSteps => (
+        P::Settled => (
             Severity::Info,
             Health::Paused,
-            format!("canary {at}, Ready: paused between steps, waiting for a decision"),
-            canary_commands(r),
+            format!(
+                "canary {at}, all Ready: its session soaks them, or, with no session running, the canary waits between steps for a decision"
+            ),
+            format!("if no canary session is running, {}", canary_commands(r)),
         ),
         P::Complete => (
             Severity::Info,

@@ -210,7 +210,7 @@ pub struct StsReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanaryStage {
-    /// `running`, `between-steps`, `gate-failing`, `aborting`, `complete`.
+    /// `running`, `settled`, `gate-failing`, `aborting`, `complete`.
     pub phase: CanaryStagePhase,
     /// The step being taken or last completed (1-based).
     pub step: usize,
@@ -227,9 +227,10 @@ pub struct CanaryStage {
 pub enum CanaryStagePhase {
     /// A step is under way: pods above the partition are being updated.
     Running,
-    /// Every pod above the partition is updated and Ready: the canary waits
-    /// for its session (or a person) to take the next step.
-    BetweenSteps,
+    /// Every pod above the partition is updated and Ready: the canary's
+    /// session soaks them, or (with no session running) the canary waits
+    /// between steps for a decision. The state cannot tell the two apart.
+    Settled,
     /// A pod on the canary's revision is not Ready: the health gate fails.
     GateFailing,
     /// An abort is restoring the old revision.
@@ -243,7 +244,7 @@ impl CanaryStagePhase {
     pub fn as_str(self) -> &'static str {
         match self {
             CanaryStagePhase::Running => "running",
-            CanaryStagePhase::BetweenSteps => "between-steps",
+            CanaryStagePhase::Settled => "settled",
             CanaryStagePhase::GateFailing => "gate-failing",
             CanaryStagePhase::Aborting => "aborting",
             CanaryStagePhase::Complete => "complete",
@@ -257,6 +258,8 @@ pub struct ViewOptions {
     pub cluster_domain: String,
     /// `--context`, repeated in every command the view prints.
     pub context: Option<String>,
+    /// `--kubeconfig`, repeated in every command the view prints.
+    pub kubeconfig: Option<String>,
 }
 
 impl Default for ViewOptions {
@@ -264,6 +267,7 @@ impl Default for ViewOptions {
         ViewOptions {
             cluster_domain: "cluster.local".into(),
             context: None,
+            kubeconfig: None,
         }
     }
 }
@@ -540,6 +544,7 @@ pub fn analyze(s: &StsSnapshot, opts: &ViewOptions, now: Timestamp) -> StsReport
         scope: scope_flags(
             &sts.metadata.namespace.clone().unwrap_or_default(),
             opts.context.as_deref(),
+            opts.kubeconfig.as_deref(),
         ),
     };
     report.canary_stage = report.canary.as_ref().map(|c| canary_stage(c, &report));
@@ -560,13 +565,19 @@ pub fn ordinal_range(r: &std::ops::Range<i32>) -> String {
     }
 }
 
-/// `-n NS`, plus `--context CTX` when one was given: what every printed
-/// command needs to reach the same object.
-pub fn scope_flags(ns: &str, context: Option<&str>) -> String {
-    match context {
-        Some(c) => format!("-n {ns} --context {c}"),
-        None => format!("-n {ns}"),
+/// `-n NS`, plus `--context CTX` and `--kubeconfig PATH` when they were
+/// given: what every printed command needs to reach the same object (shell
+/// words quoted where a shell would split them).
+pub fn scope_flags(ns: &str, context: Option<&str>, kubeconfig: Option<&str>) -> String {
+    use crate::analysis::daemonset::fix::quote;
+    let mut s = format!("-n {}", quote(ns));
+    if let Some(c) = context {
+        s.push_str(&format!(" --context {}", quote(c)));
     }
+    if let Some(k) = kubeconfig {
+        s.push_str(&format!(" --kubeconfig {}", quote(k)));
+    }
+    s
 }
 
 fn dns_state(s: &StsSnapshot, service: ServiceVerdict, p: Option<&Pod>) -> DnsState {
@@ -680,12 +691,12 @@ fn canary_stage(c: &crate::analysis::canary::CanaryProgress, r: &StsReport) -> C
     };
     let phase = if c.phase == CanaryPhase::Aborting {
         CanaryStagePhase::Aborting
-    } else if !failing.is_empty() {
+    } else if c.phase == CanaryPhase::GateFailed || !failing.is_empty() {
         CanaryStagePhase::GateFailing
     } else if above_settled && step == steps && partition == c.floor {
         CanaryStagePhase::Complete
     } else if above_settled {
-        CanaryStagePhase::BetweenSteps
+        CanaryStagePhase::Settled
     } else {
         CanaryStagePhase::Running
     };

@@ -148,6 +148,7 @@ fn cluster_domain_option_changes_dns() {
         &healthy(),
         &ViewOptions {
             context: None,
+            kubeconfig: None,
             cluster_domain: "corp.example".into(),
         },
         now(),

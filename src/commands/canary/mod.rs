@@ -257,10 +257,18 @@ pub async fn run(g: &GlobalArgs, args: CanaryArgs, printer: &Printer) -> Outcome
     } else {
         who(&c).await
     };
-    let mut target = format!("{} -n {}", t.name, c.namespace);
-    if let Some(cx) = &g.context {
-        target.push_str(&format!(" --context {cx}"));
-    }
+    let target = format!(
+        "{} {}",
+        t.name,
+        crate::analysis::statefulset::scope_flags(
+            &c.namespace,
+            g.context.as_deref(),
+            g.kubeconfig
+                .as_ref()
+                .map(|k| k.display().to_string())
+                .as_deref(),
+        )
+    );
     interrupt::check_with(format!("kubectl sts status {target}"));
     let mut ctx = Ctx {
         name: t.name.clone(),
