@@ -217,7 +217,7 @@ fn ondelete() {
                 f["message"]
                     .as_str()
                     .unwrap()
-                    .ends_with("by hand: kv-1, kv-0")
+                    .ends_with("Ready: kv-1, kv-0")
             })
             && j["ordinals"][2]["pod"]["updated"] == true
             && j["ordinals"][2]["pod"]["ready"] == true

@@ -5,9 +5,10 @@ use super::statefulset::{plain_table, table_text};
 use crate::analysis::fleet::Fleet;
 use crate::analysis::health::Health;
 
-/// The REASON column is cut to this many characters (`-o wide` and JSON
+/// The REASON column is cut to this many characters, so that a line fits
+/// 120 columns (`-o wide` and JSON
 /// carry it whole).
-const REASON_WIDTH: usize = 90;
+const REASON_WIDTH: usize = 60;
 
 /// A health verdict, coloured by how bad it is.
 pub fn health_cell(h: Health, st: &Style) -> String {

@@ -122,7 +122,7 @@ fn row_cells(r: &OrdinalRow, rep: &StsReport, wide: bool, st: &Style) -> Vec<Str
     cells.push(if r.in_range {
         dns_cell(r, wide, st)
     } else {
-        st.dim("(out of range)")
+        st.dim("-")
     });
     cells
 }
@@ -152,7 +152,11 @@ pub fn health_line(v: &Verdict, st: &Style) -> String {
     if v.reason.is_empty() {
         format!("Health:     {cell}\n")
     } else {
-        format!("Health:     {cell}: {}\n", v.reason)
+        // Cut on the line; the JSON and the findings below carry it whole.
+        format!(
+            "Health:     {cell}: {}\n",
+            super::fleet::shorten(&v.reason, 100)
+        )
     }
 }
 
@@ -185,7 +189,24 @@ fn revisions_line(h: &Header) -> String {
     format!("Revisions:  {}\n", parts.join(" | "))
 }
 
-fn rollout_text(h: &Header) -> String {
+fn rollout_text(rep: &StsReport) -> String {
+    let h = &rep.header;
+    let missing = rep.ordinals.iter().filter(|o| o.pod.is_none()).count();
+    let text = rollout_state_text(h);
+    let text = if missing > 0 && h.rollout == RolloutState::Complete {
+        format!("every existing pod runs the update revision; {missing} pod(s) not created")
+    } else {
+        text
+    };
+    match rep.verdict.finding.as_deref() {
+        Some("rollout.forced_rollback_trap") => {
+            format!("{text}; stuck: see the forced-rollback trap below")
+        }
+        _ => text,
+    }
+}
+
+fn rollout_state_text(h: &Header) -> String {
     match h.rollout {
         RolloutState::Complete => "complete: every pod runs the update revision".into(),
         RolloutState::NotObserved => format!(
@@ -232,7 +253,7 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
         h.replicas, h.ready_replicas, h.updated_replicas, h.available_replicas
     ));
     out.push_str(&revisions_line(h));
-    out.push_str(&format!("Rollout:    {}\n", rollout_text(h)));
+    out.push_str(&format!("Rollout:    {}\n", rollout_text(rep)));
     out.push_str(&format!(
         "Strategy:   {strategy} | {} | minReadySeconds {} | ordinals.start {}\n",
         h.pod_management_policy, h.min_ready_seconds, h.ordinals_start

@@ -33,16 +33,19 @@ pub fn run_all(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Finding> {
     let mut all: Vec<Finding> = ALL.iter().flat_map(|c| c(s, r, now)).collect();
     // A pod caught in the forced-rollback trap is fixed by the trap's
     // recipe, not by fixing its image: drop the generic advice.
-    let trapped: Vec<String> = all
+    let trap = all
         .iter()
-        .filter(|f| f.id == "rollout.forced_rollback_trap")
-        .map(|f| f.object.clone())
-        .collect();
-    for f in all
-        .iter_mut()
-        .filter(|f| f.id == "pod.not_ready" && trapped.contains(&f.object))
-    {
-        f.fix = Some("see rollout.forced_rollback_trap".into());
+        .find(|f| f.id == "rollout.forced_rollback_trap")
+        .map(|f| (f.object.clone(), f.fix.clone()));
+    if let Some((trapped, fix)) = trap {
+        for f in all
+            .iter_mut()
+            .filter(|f| f.id == "pod.not_ready" && f.all_objects().contains(&trapped.as_str()))
+        {
+            f.fix = fix.clone();
+        }
+        // The trap says why the rollout does not move; "in progress" would not.
+        all.retain(|f| f.id != "rollout.in_progress");
     }
     all
 }
@@ -105,11 +108,41 @@ fn pod_selector(s: &StsSnapshot) -> String {
         .unwrap_or_default()
 }
 
-/// A pasteable command that creates headless Service `name` selecting `sel`.
-fn create_headless(name: &str, sel: &str, scope: &str) -> String {
+/// A pasteable command that creates headless Service `name` selecting `sel`
+/// with `tcp` ports (`port:targetPort`).
+fn create_headless(name: &str, sel: &str, tcp: &[String], scope: &str) -> String {
+    let ports: String = tcp.iter().map(|p| format!(" --tcp={p}")).collect();
     format!(
-        "kubectl create service clusterip {name} --clusterip=None {scope} --dry-run=client -o yaml | kubectl set selector --local -f - '{sel}' -o yaml | kubectl apply {scope} -f -"
+        "kubectl create service clusterip {name} --clusterip=None{ports} {scope} --dry-run=client -o yaml | kubectl set selector --local -f - '{sel}' -o yaml | kubectl apply {scope} -f -"
     )
+}
+
+/// The existing Service's TCP ports as `port:targetPort`, and whether it
+/// has ports of other protocols (which `--tcp` cannot carry over).
+fn service_ports(s: &StsSnapshot) -> (Vec<String>, bool) {
+    let ports = s
+        .service
+        .as_ref()
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|sp| sp.ports.clone())
+        .unwrap_or_default();
+    let mut tcp = Vec::new();
+    let mut other = false;
+    for p in &ports {
+        if p.protocol.as_deref().unwrap_or("TCP") != "TCP" {
+            other = true;
+            continue;
+        }
+        let target = match &p.target_port {
+            Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i)) => {
+                i.to_string()
+            }
+            Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(n)) => n.clone(),
+            None => p.port.to_string(),
+        };
+        tcp.push(format!("{}:{target}", p.port));
+    }
+    (tcp, other)
 }
 
 fn service(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
@@ -124,16 +157,19 @@ fn service(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
             obj,
             format!("governing Service {name:?} does not exist: the pods have no stable DNS names"),
         )
-        .fix(create_headless(name, &sel, scope))],
+        .fix(create_headless(name, &sel, &[], scope))],
         ServiceVerdict::NotHeadless => vec![Finding::new(
             "service.not_headless",
             Severity::Error,
             obj,
-            format!("governing Service {name:?} is not headless (clusterIP is not None): per-pod DNS records are not published"),
+            format!(
+                "governing Service {name:?} is not headless (clusterIP is not None): per-pod DNS records are not published. clusterIP cannot be changed in place: the fix recreates it headless with its TCP ports; clients of its cluster IP lose it, and its labels and annotations{} are not carried over",
+                if service_ports(s).1 { " and non-TCP ports" } else { "" }
+            ),
         )
         .fix(format!(
-            "clusterIP cannot be changed in place; recreate {name} headless (clients of its cluster IP lose it): kubectl delete service {name} {scope} && {}",
-            create_headless(name, &sel, scope)
+            "kubectl delete service {name} {scope} && {}",
+            create_headless(name, &sel, &service_ports(s).0, scope)
         ))],
         ServiceVerdict::SelectorMismatch => vec![Finding::new(
             "service.selector_mismatch",
@@ -247,7 +283,7 @@ fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
     let ordered = policy(s) == "OrderedReady";
     let failed_create = latest_event(s, "StatefulSet", &r.name, &["FailedCreate"])
         .filter(|e| e.count.unwrap_or(1) >= 2 || e.series.is_some());
-    let items = r
+    let items: Vec<Cause> = r
         .ordinals
         .iter()
         .filter(|o| o.pod.is_none())
@@ -286,7 +322,13 @@ fn missing_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
             )
         })
         .collect();
-    grouped("pod.missing", Severity::Warning, items)
+    // Pods the controller cannot create will not appear without a person:
+    // an error, as for a DaemonSet.
+    let (stalled, rest): (Vec<Cause>, Vec<Cause>) =
+        items.into_iter().partition(|i| i.4 == Health::Stalled);
+    let mut out = grouped("pod.missing", Severity::Error, stalled);
+    out.extend(grouped("pod.missing", Severity::Warning, rest));
+    out
 }
 
 fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
@@ -324,14 +366,12 @@ fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
                 format!("not Ready: container {c} is {reason}"),
                 m,
                 match reason.as_str() {
-                    "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => Some(format!(
-                        "check the image name and pull secrets: kubectl describe pod {name} {}",
-                        r.scope
-                    )),
-                    "CrashLoopBackOff" => Some(format!(
-                        "read the crash: kubectl logs {name} -c {c} --previous {}",
-                        r.scope
-                    )),
+                    "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => {
+                        Some(format!("kubectl describe pod {name} {}", r.scope))
+                    }
+                    "CrashLoopBackOff" => {
+                        Some(format!("kubectl logs {name} -c {c} --previous {}", r.scope))
+                    }
                     _ => None,
                 },
             )
@@ -365,9 +405,18 @@ fn unready_pods(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding>
                 None,
             )
         };
+        // Waiting for its claims to bind: the claims' own findings say
+        // whether that is provisioning under way or stuck.
+        if detail.contains("unbound immediate PersistentVolumeClaims") {
+            health = Health::Progressing;
+        }
         items.push((format!("pod/{name}"), cause, detail, fix, health));
     }
-    grouped("pod.not_ready", Severity::Error, items)
+    let (waiting, rest): (Vec<Cause>, Vec<Cause>) =
+        items.into_iter().partition(|i| i.4 == Health::Progressing);
+    let mut out = grouped("pod.not_ready", Severity::Error, rest);
+    out.extend(grouped("pod.not_ready", Severity::Warning, waiting));
+    out
 }
 
 /// Claims left behind by a scale-down, judged by the rules prune-pvcs uses
@@ -541,7 +590,7 @@ fn pending_cause(
                     "create the StorageClass, or fix storageClassName in the volumeClaimTemplate and delete the claim (kubectl delete pvc {name} {ns}) so the controller recreates it"
                 ))
             } else if reason == "WaitForFirstConsumer" {
-                Some("nothing to fix if its pod is not scheduled yet: the volume binds once the pod is scheduled".to_string())
+                None
             } else if reason == "ProvisioningFailed" {
                 Some(format!(
                     "see the provisioner's message: kubectl describe pvc {name} {ns}"
@@ -567,8 +616,17 @@ fn pending_claims(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Findin
                 "Pending" => {
                     let Some(pvc) = pvc_named(s, &c.name) else { continue };
                     let (msg, fix) = pending_cause(s, pvc, &r.scope);
-                    let sev = if msg.contains("WaitForFirstConsumer") { Severity::Info } else { Severity::Error };
-                    let mut f = Finding::new("pvc.pending", sev, obj, msg);
+                    // Binding or provisioning under way: not a problem yet.
+                    let moving = ["WaitForFirstConsumer", "ProvisioningSucceeded", "ExternalProvisioning", "Provisioning:"]
+                        .iter()
+                        .any(|k| msg.contains(k));
+                    let mut f = if moving {
+                        Finding::new("pvc.pending", Severity::Info, obj, msg).health(Health::Progressing)
+                    } else if msg.contains("does not exist") {
+                        Finding::new("pvc.pending", Severity::Error, obj, msg).health(Health::Stalled)
+                    } else {
+                        Finding::new("pvc.pending", Severity::Error, obj, msg)
+                    };
                     if let Some(x) = fix {
                         f = f.fix(x);
                     }
@@ -826,13 +884,13 @@ fn rollout(s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                     Severity::Warning,
                     obj,
                     format!(
-                        "updateStrategy OnDelete: {waiting} pod(s) still run an old revision and wait to be deleted by hand: {}",
+                        "updateStrategy OnDelete: {waiting} pod(s) still run an old revision and wait to be deleted by hand, one at a time, highest ordinal first, each after the previous replacement is Ready: {}",
                         names(&refs, &r.name)
                     ),
                 )
                 .health(Health::Stalled)
                 .fix(format!(
-                    "delete them one at a time, highest ordinal first, waiting for each replacement to be Ready: kubectl delete pod {}-{} {} --wait=false",
+                    "kubectl delete pod {}-{} {} --wait=false",
                     r.name, old[0].ordinal, r.scope
                 )),
             ]
@@ -1077,23 +1135,25 @@ fn forced_rollback(s: &StsSnapshot, r: &StsReport, now: Timestamp) -> Vec<Findin
             Severity::Error,
             format!("pod/{}-{}", r.name, first.ordinal),
             format!(
-                "rollout stuck (kubernetes#67250): {} is on revision {rev}, not the update revision {}, and never became Ready; under {} the controller waits for it forever and will not replace it, even after the template was reverted",
+                "rollout stuck (kubernetes#67250): {} is on revision {rev}, not the update revision {}, and never became Ready; under {} the controller waits for it forever and will not replace it, even after the template was reverted. {}",
                 names(&bad, &r.name),
                 r.header.update_revision,
-                policy(s)
+                policy(s),
+                if r.canary.is_some() {
+                    "The canary's abort restores its saved template and deletes the stuck pods.".to_string()
+                } else {
+                    format!(
+                        "Deleting the stuck pod(s), highest ordinal first, makes the controller recreate them from the update revision {}.",
+                        r.header.update_revision
+                    )
+                }
             ),
         )
         .health(Health::Stalled)
         .fix(if r.canary.is_some() {
-            format!(
-                "the canary's abort restores its saved template and deletes the stuck pods: kubectl sts canary {} {} --abort",
-                r.name, r.scope
-            )
+            format!("kubectl sts canary {} {} --abort", r.name, r.scope)
         } else {
-            format!(
-                "delete the stuck pod(s), highest ordinal first; the controller recreates them from the update revision {}: {cmds}",
-                r.header.update_revision
-            )
+            cmds
         }),    ]
 }
 
