@@ -152,11 +152,7 @@ pub fn health_line(v: &Verdict, st: &Style) -> String {
     if v.reason.is_empty() {
         format!("Health:     {cell}\n")
     } else {
-        // Cut on the line; the JSON and the findings below carry it whole.
-        format!(
-            "Health:     {cell}: {}\n",
-            super::fleet::shorten(&v.reason, 100)
-        )
+        format!("Health:     {cell}: {}\n", v.reason)
     }
 }
 

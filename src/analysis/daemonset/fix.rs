@@ -249,7 +249,8 @@ pub fn tolerations_to_add(
 }
 
 /// `kubectl patch daemonset NAME --type=json -p '[…]'` adding tolerations
-/// (appended when the template has a list, else the list is created).
+/// (appended when the template has a list, else the list is created, only
+/// if it is still absent).
 pub fn toleration_patch(
     scope: &Scope,
     ds: &str,
@@ -272,7 +273,12 @@ pub fn toleration_patch(
             .map(|t| json!({"op": "add", "path": "/spec/template/spec/tolerations/-", "value": value(t)}))
             .collect()
     } else {
+        // The list is created only while it is still absent (a JSON patch
+        // `test` against null passes only for a missing member): a second
+        // fix printed in the same view is refused whole instead of
+        // replacing the list the first one created.
         vec![
+            json!({"op": "test", "path": "/spec/template/spec/tolerations", "value": null}),
             json!({"op": "add", "path": "/spec/template/spec/tolerations",
             "value": add.iter().map(value).collect::<Vec<_>>()}),
         ]

@@ -590,7 +590,7 @@ fn toleration_patches_append_or_create_the_list() {
     let add = fix::tolerations_to_add(&n, &bare, &e.blockers).unwrap();
     assert_eq!(
         fix::toleration_patch(&scope, "agent", &bare, &add),
-        "kubectl patch daemonset agent --type=json -p '[{\"op\":\"add\",\"path\":\"/spec/template/spec/tolerations\",\"value\":[{\"effect\":\"NoSchedule\",\"key\":\"k\",\"operator\":\"Equal\",\"value\":\"v\"},{\"effect\":\"NoExecute\",\"key\":\"e\",\"operator\":\"Exists\"}]}]' -n prod"
+        "kubectl patch daemonset agent --type=json -p '[{\"op\":\"test\",\"path\":\"/spec/template/spec/tolerations\",\"value\":null},{\"op\":\"add\",\"path\":\"/spec/template/spec/tolerations\",\"value\":[{\"effect\":\"NoSchedule\",\"key\":\"k\",\"operator\":\"Equal\",\"value\":\"v\"},{\"effect\":\"NoExecute\",\"key\":\"e\",\"operator\":\"Exists\"}]}]' -n prod"
     );
     let with = tpl(json!({"tolerations": [{"key": "x", "operator": "Exists"}]}));
     let p = fix::toleration_patch(&scope, "agent", &with, &add[..1]);
