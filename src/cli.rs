@@ -96,7 +96,7 @@ pub enum Command {
     /// Show a StatefulSet ordinal by ordinal, a DaemonSet node by node, or every set in the namespace
     Status(StatusArgs),
     /// Roll out a StatefulSet change as a partitioned canary, step by step
-    Canary(crate::commands::canary::CanaryArgs),
+    Canary(CanaryArgs),
     /// Delete PersistentVolumeClaims left behind by scale-down, safely
     #[command(name = "prune-pvcs")]
     PrunePvcs(PruneArgs),
@@ -261,4 +261,101 @@ pub struct PruneArgs {
     /// Delete without asking (required without a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+/// `-o` of canary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum CanaryOutput {
+    /// Human-readable lines
+    #[default]
+    Text,
+    /// One JSON event per line
+    Json,
+}
+
+/// `kubectl sts canary`.
+#[derive(Debug, Args)]
+pub struct CanaryArgs {
+    /// NAME, sts/NAME or statefulset/NAME
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Change a container's image, CONTAINER=IMAGE (repeatable), like kubectl set image
+    #[arg(long, value_name = "CONTAINER=IMAGE")]
+    pub image: Vec<String>,
+
+    /// A strategic-merge patch of the pod template (YAML or JSON)
+    #[arg(long, value_name = "FILE")]
+    pub patch_file: Option<PathBuf>,
+
+    /// Steps as pod counts or percentages of the pods above the floor, ending at 100%
+    #[arg(long, default_value = crate::analysis::canary::DEFAULT_STEPS, value_name = "LIST")]
+    pub steps: String,
+
+    /// Accept steps that update every pod at once, or more than half of them in the first step
+    #[arg(long)]
+    pub allow_big_steps: bool,
+
+    /// How long every updated pod must stay Ready, without restarts, before a step counts as done
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub soak: String,
+
+    /// How long an updated pod may take to become Ready (and an abort to finish)
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// Continue between steps without asking (implies --yes)
+    #[arg(long)]
+    pub auto: bool,
+
+    /// Start, promote, pause or abort without a confirmation prompt
+    #[arg(short = 'y', long, conflicts_with = "dry_run")]
+    pub yes: bool,
+
+    /// Roll back to the revision the canary started from, and unstick pods
+    #[arg(long, conflicts_with_all = ["promote", "image", "patch_file", "pause"])]
+    pub abort: bool,
+
+    /// With --abort: discard changes made to the pod template outside the canary
+    #[arg(long, requires = "abort")]
+    pub discard_changes: bool,
+
+    /// Finish the remaining steps at once (a running session does it; otherwise this one)
+    #[arg(long)]
+    pub promote: bool,
+
+    /// Ask the session running the canary to stop between steps
+    #[arg(long, conflicts_with_all = ["promote", "image", "patch_file", "adopt"])]
+    pub pause: bool,
+
+    /// When the health gate fails, stop (exit 1) instead of aborting
+    #[arg(long)]
+    pub no_auto_abort: bool,
+
+    /// Adopt a change already applied and held by a partition (no --image/--patch-file)
+    #[arg(long, conflicts_with_all = ["image", "patch_file", "abort"])]
+    pub adopt: bool,
+
+    /// With --adopt: the partition the user had before the held change (pods below it are never touched)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub floor: Option<i32>,
+
+    /// Start even though a HorizontalPodAutoscaler targets the StatefulSet
+    #[arg(long)]
+    pub allow_autoscaler: bool,
+
+    /// Proceed although another field manager (server-side apply) owns the changed fields
+    #[arg(long)]
+    pub force_conflicts: bool,
+
+    /// Show the raw patches in the plan and dry runs (always in -o json)
+    #[arg(long)]
+    pub show_patch: bool,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = CanaryOutput::Text, value_name = "FORMAT")]
+    pub output: CanaryOutput,
+
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
