@@ -226,6 +226,11 @@ pub struct CanaryState {
     /// Why the health gate failed (phase `gateFailed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
+    /// The partition the canary wrote last, in the same request as this
+    /// state (start and step patches): a different live partition was set
+    /// by someone else. Absent in states written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_partition: Option<i32>,
 }
 
 impl CanaryState {

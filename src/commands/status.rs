@@ -147,7 +147,10 @@ pub async fn run(g: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Outcome
         .into());
     }
     let watch_for = match std::env::var(WATCH_FOR_ENV) {
-        Ok(v) if args.watch => cluster::parse_timeout(&v)?,
+        Ok(v) if args.watch => Some(crate::duration::parse(&v).ok_or_else(|| {
+            Failure::usage(format!("invalid {WATCH_FOR_ENV} {v:?}"))
+                .hint("use a duration such as 30s or 2m, or unset it")
+        })?),
         _ => None,
     };
     let c = cluster::connect(g).await?;

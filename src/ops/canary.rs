@@ -453,6 +453,13 @@ pub fn adopt_patch(resource_version: &str, state: &CanaryState) -> Value {
     json!({"metadata": {"resourceVersion": resource_version, "annotations": {STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default()}}})
 }
 
+/// `state` recording `partition` as the one the canary wrote.
+fn with_partition(state: &CanaryState, partition: i32) -> CanaryState {
+    let mut s = state.clone();
+    s.set_partition = Some(partition);
+    s
+}
+
 /// The start patch: the template change and the hold (partition = R) in one
 /// request guarded by resourceVersion, with the state and change-cause.
 pub fn start_patch(
@@ -466,7 +473,7 @@ pub fn start_patch(
         "metadata": {
             "resourceVersion": resource_version,
             "annotations": {
-                STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default(),
+                STATE_ANNOTATION: serde_json::to_string(&with_partition(state, replicas)).unwrap_or_default(),
                 CHANGE_CAUSE: cause,
             }
         },
@@ -488,7 +495,7 @@ pub fn step_patch(
         "metadata": {
             "resourceVersion": resource_version,
             "annotations": {
-                STATE_ANNOTATION: serde_json::to_string(state).unwrap_or_default(),
+                STATE_ANNOTATION: serde_json::to_string(&with_partition(state, partition)).unwrap_or_default(),
                 CHANGE_CAUSE: cause,
             }
         },

@@ -30,10 +30,20 @@ pub(super) async fn lost(ctx: &mut Ctx<'_>, mine: &CanaryState, l: Lost) -> Outc
     );
     let hint = match &l {
         Lost::TemplateEdited { .. } | Lost::RevisionMoved { .. } => format!(
-            "see it with: {}; to roll back to {} (discarding that change): {}",
+            "see it with: {}; to roll back to {} (discarding that change): {}; to keep the change and end the canary: kubectl annotate sts {} {}-",
             ctx.status_cmd(),
             mine.from,
-            ctx.cmd(" --abort")
+            ctx.cmd(" --abort"),
+            ctx.target,
+            plan::STATE_ANNOTATION
+        ),
+        Lost::PartitionMoved { .. } => format!(
+            "see it with: {}; to roll back to {}: {}; to keep the partition as it is and end the canary: kubectl annotate sts {} {}-",
+            ctx.status_cmd(),
+            mine.from,
+            ctx.cmd(" --abort"),
+            ctx.target,
+            plan::STATE_ANNOTATION
         ),
         Lost::Aborted { .. } => format!("follow the roll-back with: {}", ctx.status_cmd()),
         _ => format!("see where it stands: {}", ctx.status_cmd()),

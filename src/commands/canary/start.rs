@@ -117,6 +117,7 @@ pub(super) async fn start(
         request: None,
         last: None,
         gate: None,
+        set_partition: None,
     };
     let cause = cause_text(args);
     let patch = plan::start_patch(&rv, &template_patch, r, &state, &cause);
@@ -340,6 +341,7 @@ pub(super) async fn adopt(
         request: None,
         last: None,
         gate: None,
+        set_partition: None,
     };
     let patch = plan::adopt_patch(
         &sts.metadata.resource_version.clone().unwrap_or_default(),

@@ -95,6 +95,7 @@ fn mine() -> CanaryState {
         request: None,
         last: None,
         gate: None,
+        set_partition: None,
     }
 }
 

@@ -62,6 +62,8 @@ pub enum Lost {
     TemplateEdited { update: Option<String> },
     /// The controller's update revision is not the canary's.
     RevisionMoved { update: String },
+    /// The partition is not the one the canary wrote last.
+    PartitionMoved { set: i32, now: Option<i32> },
 }
 
 /// What the StatefulSet looks like once the state is gone.
@@ -119,6 +121,10 @@ impl Lost {
                     ),
                     _ => String::new(),
                 }
+            ),
+            Lost::PartitionMoved { set, now } => format!(
+                "the partition of statefulset {name} was changed outside the canary: it is {}, the canary set {set}",
+                now.map(|p| p.to_string()).unwrap_or_else(|| "unset".into())
             ),
             Lost::RevisionMoved { update } => format!(
                 "the update revision of statefulset {name} is {update}, not the canary's {}: the template was changed outside the canary",
@@ -195,6 +201,17 @@ pub fn check(mine: &CanaryState, uid: &str, live: Option<&StatefulSet>) -> Resul
     {
         return Err(Lost::RevisionMoved {
             update: u.to_string(),
+        });
+    }
+    // The canary writes the partition and `set_partition` in one request:
+    // any other partition was set by someone else (a hold, or pods moved
+    // by hand), and acting on it would override them.
+    if let Some(set) = theirs.set_partition
+        && partition(live) != Some(set)
+    {
+        return Err(Lost::PartitionMoved {
+            set,
+            now: partition(live),
         });
     }
     Ok(())

@@ -48,6 +48,7 @@ fn state(floor: i32, replicas: i32) -> CanaryState {
         request: None,
         last: None,
         gate: None,
+        set_partition: None,
     }
 }
 
