@@ -633,3 +633,16 @@ pub fn foreign_owners(sts: &StatefulSet, containers: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The pods on revision `to` that are not Ready (terminating ones left
+/// out), by name: a promote must not spread a revision whose pods fail.
+pub fn unready_on(to: &str, pods: &[Pod]) -> Vec<String> {
+    if to.is_empty() {
+        return Vec::new();
+    }
+    pods.iter()
+        .filter(|p| pod_revision(p) == Some(to))
+        .filter(|p| !pod::is_ready(p) && !pod::is_terminating(p))
+        .filter_map(|p| p.metadata.name.clone())
+        .collect()
+}

@@ -75,6 +75,24 @@ pub(super) async fn promote(ctx: &mut Ctx<'_>, sts: StatefulSet, st: CanaryState
     if let Some(f) = not_running(ctx, &st) {
         return Err(f.into());
     }
+    // Promoting spreads the canary's revision to every pod: never while the
+    // pods already on it are failing.
+    let pods = api::pods(&ctx.c, &sts).await?;
+    let failing = plan::unready_on(&st.to, &pods);
+    if !failing.is_empty() {
+        return Err(Failure::refused(format!(
+            "promote refused: {} pod(s) on the canary's revision {} are not Ready: {}",
+            failing.len(),
+            st.to,
+            failing.join(", ")
+        ))
+        .hint(format!(
+            "roll back with: {}; or see where it stands: {}",
+            ctx.cmd(" --abort"),
+            ctx.status_cmd()
+        ))
+        .into());
+    }
     if !ctx.prompt.confirm(&format!(
         "promote: update every remaining pod of statefulset {} now?",
         ctx.name

@@ -565,3 +565,22 @@ fn states_without_the_new_fields_still_read() {
         "{text}"
     );
 }
+
+#[test]
+fn promote_sees_the_unready_pods_on_the_canary_revision() {
+    let p = |name: &str, rev: &str, ready: bool| -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {"controller-revision-hash": rev}},
+            "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+        }))
+        .unwrap()
+    };
+    let pods = vec![
+        p("web-0", "old", false),
+        p("web-1", "new", true),
+        p("web-2", "new", false),
+    ];
+    assert_eq!(unready_on("new", &pods), vec!["web-2".to_string()]);
+    assert!(unready_on("", &pods).is_empty());
+    assert!(unready_on("other", &pods).is_empty());
+}
