@@ -681,3 +681,69 @@ fn watch_lists_once_per_kind_then_only_watches() {
     );
     common::consistency::assert_consistent(&ns);
 }
+
+#[test]
+fn a_partition_changed_outside_a_canary_stops_it_and_status_offers_the_way_out() {
+    let ns = Ns::new("status-canary-partition");
+    ns.apply(&common::web_yaml(&[]));
+    ns.wait_sts_settled("web", T);
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--yes",
+        "--soak",
+        "1s",
+    ]);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    // A colleague holds every pod back by hand.
+    ns.kubectl(&[
+        "patch",
+        "sts",
+        "web",
+        "-p",
+        r#"{"spec":{"updateStrategy":{"rollingUpdate":{"partition":3}}}}"#,
+    ])
+    .expect_code(0);
+    let before = ns.get("statefulset", "web")["metadata"]["resourceVersion"].clone();
+    // Resuming must not override the hold: exit 4, nothing written.
+    let r = ns.sts(&["canary", "web", "--yes", "--soak", "1s"]);
+    assert_eq!(r.code, 4, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("the partition of statefulset web was changed outside the canary: it is 3, the canary set 2"), "{}", r.stderr);
+    let s = ns.get("statefulset", "web");
+    assert_eq!(s["metadata"]["resourceVersion"], before);
+    assert_eq!(s["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 3);
+    // status says so, and its way out (keep the hold, end the canary) works as pasted.
+    let j = ns.sts(&["status", "web", "-o", "json"]).json();
+    assert_eq!(
+        j["canaryStage"]["phase"], "changed-outside",
+        "{}",
+        j["canaryStage"]
+    );
+    assert_eq!(j["verdict"]["health"], "Stalled");
+    let f = &finding(&j, "canary.changed_outside")[0];
+    let fix = f["fix"].as_str().unwrap();
+    let keep = &fix[fix.find("kubectl annotate").unwrap()..];
+    assert_eq!(
+        keep,
+        format!(
+            "kubectl annotate sts web -n {} kubectl-sts.io/canary-",
+            ns.name
+        )
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", keep])
+        .env("KUBECONFIG", &common::env().kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = ns.sts(&["status", "web", "-o", "json"]).json();
+    assert!(j["canary"].is_null(), "{j}");
+    assert_eq!(j["verdict"]["health"], "Paused", "{}", j["verdict"]);
+    common::consistency::assert_consistent(&ns);
+}

@@ -289,6 +289,9 @@ pub struct CanaryProgress {
     /// Why the health gate failed (phase `gateFailed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
+    /// The partition the canary wrote last (absent in older states).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_partition: Option<i32>,
 }
 
 /// The canary in progress on `sts`, if any.
@@ -309,6 +312,7 @@ pub fn progress(sts: &StatefulSet) -> Option<CanaryProgress> {
         request: st.request.clone(),
         last: st.last.clone(),
         gate: st.gate.clone(),
+        set_partition: st.set_partition,
     })
 }
 

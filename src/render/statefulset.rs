@@ -272,9 +272,9 @@ pub fn sts_table(rep: &StsReport, wide: bool, st: &Style) -> String {
     ));
     if let (Some(c), Some(stage)) = (&rep.canary, &rep.canary_stage) {
         let phase = match stage.phase {
-            CanaryStagePhase::GateFailing | CanaryStagePhase::Aborting => {
-                st.red(stage.phase.as_str())
-            }
+            CanaryStagePhase::GateFailing
+            | CanaryStagePhase::Aborting
+            | CanaryStagePhase::ChangedOutside => st.red(stage.phase.as_str()),
             CanaryStagePhase::Running => st.yellow(stage.phase.as_str()),
             CanaryStagePhase::Settled | CanaryStagePhase::Complete => {
                 st.green(stage.phase.as_str())

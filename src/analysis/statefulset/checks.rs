@@ -993,6 +993,31 @@ fn canary(_s: &StsSnapshot, r: &StsReport, _now: Timestamp) -> Vec<Finding> {
                 r.name, r.scope
             ),
         ),
+        P::ChangedOutside => (
+            Severity::Error,
+            Health::Stalled,
+            if r.header.update_revision != c.to {
+                format!(
+                    "canary {at}: the template was changed outside the canary (update revision {}, not the canary's {}): the canary cannot continue",
+                    r.header.update_revision,
+                    or_unknown(&c.to)
+                )
+            } else {
+                format!(
+                    "canary {at}: the partition was changed outside the canary (it is {}, the canary set {}): the canary cannot continue",
+                    c.partition
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "unset".into()),
+                    c.set_partition.unwrap_or_default()
+                )
+            },
+            format!(
+                "roll back (shows what it discards and asks): kubectl sts canary {n} {s} --abort | keep the change and end the canary: kubectl annotate sts {n} {s} {a}-",
+                n = r.name,
+                s = r.scope,
+                a = crate::analysis::canary::STATE_ANNOTATION
+            ),
+        ),
         P::GateFailing => (
             Severity::Error,
             Health::Stalled,

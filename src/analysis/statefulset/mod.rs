@@ -235,6 +235,10 @@ pub enum CanaryStagePhase {
     GateFailing,
     /// An abort is restoring the old revision.
     Aborting,
+    /// The template (update revision) or the partition is no longer the
+    /// one the canary set: someone changed it outside the canary, which
+    /// cannot continue.
+    ChangedOutside,
     /// The last step is done; the state is about to be cleared.
     Complete,
 }
@@ -247,6 +251,7 @@ impl CanaryStagePhase {
             CanaryStagePhase::Settled => "settled",
             CanaryStagePhase::GateFailing => "gate-failing",
             CanaryStagePhase::Aborting => "aborting",
+            CanaryStagePhase::ChangedOutside => "changed-outside",
             CanaryStagePhase::Complete => "complete",
         }
     }
@@ -689,8 +694,16 @@ fn canary_stage(c: &crate::analysis::canary::CanaryProgress, r: &StsReport) -> C
     } else {
         c.completed.min(steps)
     };
+    let observed = r.header.observed_generation >= r.header.generation;
+    let moved_revision = observed
+        && !c.to.is_empty()
+        && !r.header.update_revision.is_empty()
+        && r.header.update_revision != c.to;
+    let moved_partition = c.set_partition.is_some_and(|p| c.partition != Some(p));
     let phase = if c.phase == CanaryPhase::Aborting {
         CanaryStagePhase::Aborting
+    } else if moved_revision || moved_partition {
+        CanaryStagePhase::ChangedOutside
     } else if c.phase == CanaryPhase::GateFailed || !failing.is_empty() {
         CanaryStagePhase::GateFailing
     } else if above_settled && step == steps && partition == c.floor {

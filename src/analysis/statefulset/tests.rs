@@ -777,3 +777,67 @@ fn an_out_of_range_claim_stays_in_its_own_template_column() {
     let header = text.lines().find(|l| l.starts_with("POD ")).unwrap();
     assert_eq!(row.find("wal-web-1"), header.find("PVC wal"), "{text}");
 }
+
+fn with_canary(to: &str, set_partition: i32, partition: i32) -> StsSnapshot {
+    let state = json!({
+        "from": "web-old", "to": to, "floor": 0, "replicas": 3,
+        "steps": [{"Count": 1}, {"Percent": 100}], "counts": [1, 3], "completed": 0,
+        "phase": "running", "fromData": {}, "started": "2026-11-29T00:00:00Z",
+        "setPartition": set_partition
+    });
+    let mut s = healthy();
+    s.sts = sts(json!({
+        "metadata": {"annotations": {"kubectl-sts.io/canary": state.to_string()}},
+        "spec": {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}},
+        "status": {"currentRevision": "web-old", "updateRevision": "web-new"}
+    }));
+    s.pods = vec![
+        pod("web-0", "web-old", true),
+        pod("web-1", "web-old", true),
+        pod("web-2", "web-new", true),
+    ];
+    s
+}
+
+#[test]
+fn a_canary_changed_outside_is_stalled_with_an_honest_way_out() {
+    use crate::analysis::health::Health;
+    // The canary's own state: between steps, nothing changed outside.
+    let r = run(&with_canary("web-new", 2, 2));
+    assert_eq!(
+        r.canary_stage.as_ref().unwrap().phase,
+        CanaryStagePhase::Settled
+    );
+    // Someone edited the template: the update revision is not the canary's.
+    let r = run(&with_canary("web-canary", 2, 2));
+    assert_eq!(
+        r.canary_stage.as_ref().unwrap().phase,
+        CanaryStagePhase::ChangedOutside
+    );
+    let f = finding(&r, "canary.changed_outside");
+    assert_eq!((f.severity, f.health), (Severity::Error, Health::Stalled));
+    assert!(
+        f.message.contains("template was changed outside"),
+        "{}",
+        f.message
+    );
+    let fix = f.fix.as_deref().unwrap();
+    assert!(
+        fix.contains("kubectl sts canary web -n ns --abort"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("kubectl annotate sts web -n ns kubectl-sts.io/canary-"),
+        "{fix}"
+    );
+    // Someone raised (or lowered) the partition by hand.
+    let r = run(&with_canary("web-new", 2, 3));
+    let f = finding(&r, "canary.changed_outside");
+    assert!(
+        f.message
+            .contains("partition was changed outside the canary (it is 3, the canary set 2)"),
+        "{}",
+        f.message
+    );
+    assert_eq!(r.verdict.health, Health::Stalled);
+}
