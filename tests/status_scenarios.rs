@@ -747,3 +747,57 @@ fn a_partition_changed_outside_a_canary_stops_it_and_status_offers_the_way_out()
     assert_eq!(j["verdict"]["health"], "Paused", "{}", j["verdict"]);
     common::consistency::assert_consistent(&ns);
 }
+
+#[test]
+fn an_abort_names_pods_below_the_floor_moved_outside_the_canary() {
+    let ns = Ns::new("status-canary-floor");
+    ns.apply(&common::web_yaml(&[(
+        "  serviceName: nginx-headless",
+        "  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate:\n      partition: 1\n  serviceName: nginx-headless",
+    )]));
+    ns.wait_sts_settled("web", T);
+    let r = ns.sts(&[
+        "canary",
+        "web",
+        "--image",
+        "nginx=nginx:1.26",
+        "--yes",
+        "--soak",
+        "1s",
+        "--allow-big-steps",
+    ]);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    let to = ns.sts(&["status", "web", "-o", "json"]).json()["canary"]["to"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone lowers the partition below the floor by hand: web-0 moves too.
+    ns.kubectl(&[
+        "patch",
+        "sts",
+        "web",
+        "-p",
+        r#"{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}"#,
+    ])
+    .expect_code(0);
+    wait_until("web-0 on the canary's revision", T, || {
+        let r = ns.kubectl(&["get", "pod", "web-0", "-o", "json"]);
+        r.code == 0 && r.json()["metadata"]["labels"]["controller-revision-hash"] == to.as_str()
+    });
+    let r = ns.sts(&["canary", "web", "--abort", "--yes"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains(&format!(
+            "web-0 below the floor (partition 1) still run the canary's revision {to}"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "kubectl delete pod web-0 -n {} --wait=false",
+            ns.name
+        )),
+        "{all}"
+    );
+}

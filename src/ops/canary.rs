@@ -646,3 +646,16 @@ pub fn unready_on(to: &str, pods: &[Pod]) -> Vec<String> {
         .filter_map(|p| p.metadata.name.clone())
         .collect()
 }
+
+/// The in-range pods below the floor (index < `floor`) on revision `to`,
+/// by name: the canary never updates them, so they got `to` outside it.
+pub fn below_floor_on(sts: &StatefulSet, to: &str, floor: i32, pods: &[Pod]) -> Vec<String> {
+    if to.is_empty() {
+        return Vec::new();
+    }
+    pods_by_index(sts, pods)
+        .into_iter()
+        .filter(|(i, p)| *i < floor && pod_revision(p) == Some(to))
+        .filter_map(|(_, p)| p.metadata.name.clone())
+        .collect()
+}

@@ -280,6 +280,25 @@ pub(super) async fn abort(
             state.floor, state.from
         ),
     );
+    // Pods below the floor are never touched by the canary; one on the
+    // canary's revision got there outside it (a partition lowered by hand).
+    // Say so rather than claim every pod is back.
+    if let Ok(sts) = api::get_sts(&ctx.c, &ctx.name).await
+        && let Ok(pods) = api::pods(&ctx.c, &sts).await
+    {
+        let left = plan::below_floor_on(&sts, &state.to, state.floor, &pods);
+        if !left.is_empty() {
+            ctx.rep.note(&format!(
+                "{} below the floor (partition {}) still run the canary's revision {}: the partition was lowered outside the canary; to return them to {}: kubectl delete pod {} {} --wait=false",
+                left.join(", "),
+                state.floor,
+                state.to,
+                state.from,
+                left.join(" "),
+                ctx.target.split_once(' ').map(|(_, f)| f).unwrap_or_default()
+            ));
+        }
+    }
     Ok(Exit::Bad)
 }
 

@@ -584,3 +584,23 @@ fn promote_sees_the_unready_pods_on_the_canary_revision() {
     assert!(unready_on("", &pods).is_empty());
     assert!(unready_on("other", &pods).is_empty());
 }
+
+#[test]
+fn pods_below_the_floor_on_the_canary_revision_are_named() {
+    let s: StatefulSet = serde_json::from_value(json!({
+        "metadata": {"name": "web"}, "spec": {"replicas": 3, "selector": {}, "template": {}, "serviceName": "s"}
+    }))
+    .unwrap();
+    let p = |name: &str, rev: &str| -> Pod {
+        serde_json::from_value(
+            json!({"metadata": {"name": name, "labels": {"controller-revision-hash": rev}}}),
+        )
+        .unwrap()
+    };
+    let pods = vec![p("web-0", "new"), p("web-1", "old"), p("web-2", "new")];
+    assert_eq!(
+        below_floor_on(&s, "new", 1, &pods),
+        vec!["web-0".to_string()]
+    );
+    assert_eq!(below_floor_on(&s, "new", 0, &pods), Vec::<String>::new());
+}
