@@ -263,13 +263,23 @@ pub fn kubectl(args: &[&str]) -> Run {
     Run::from(out)
 }
 
-/// `kubectl args…` with stdin.
+/// `kubectl args…` with stdin. `apply` and `create` skip kubectl's
+/// client-side schema validation: it fetches the API server's OpenAPI v2
+/// document, which the sandbox builds on demand, and under a full concurrent
+/// test run that fetch can exceed kubectl's 32 s limit. The manifests are the
+/// tests' own; the API server still validates every object.
 pub fn kubectl_stdin(args: &[&str], input: &str) -> Run {
     use std::io::Write;
+    let mut args: Vec<&str> = args.to_vec();
+    if matches!(args.first(), Some(&"apply") | Some(&"create"))
+        && !args.iter().any(|a| a.starts_with("--validate"))
+    {
+        args.push("--validate=false");
+    }
     let mut child = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(&env().kubeconfig)
-        .args(args)
+        .args(&args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
