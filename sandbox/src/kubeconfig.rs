@@ -27,21 +27,37 @@ fn b64(data: &str) -> String {
 }
 
 /// Writes a kubeconfig with one cluster `sandbox`, one user and one context
-/// `sandbox` (namespace `default`).
+/// `sandbox` (namespace `default`), as YAML with one field per line (tests
+/// derive broken kubeconfigs from it line by line). The values are a URL,
+/// base64 and plain names, which need no quoting.
 pub fn write(path: &Path, server: &str, ca: &str, user: &str, cert: &str, key: &str) -> Result<()> {
-    let doc = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "sandbox", "cluster": {
-            "server": server, "certificate-authority-data": b64(ca)}}],
-        "users": [{"name": user, "user": {
-            "client-certificate-data": b64(cert), "client-key-data": b64(key)}}],
-        "contexts": [{"name": "sandbox", "context": {
-            "cluster": "sandbox", "user": user, "namespace": "default"}}],
-        "current-context": "sandbox",
-        "preferences": {}
-    });
-    std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
+    let doc = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: sandbox
+  cluster:
+    server: {server}
+    certificate-authority-data: {ca}
+users:
+- name: {user}
+  user:
+    client-certificate-data: {cert}
+    client-key-data: {key}
+contexts:
+- name: sandbox
+  context:
+    cluster: sandbox
+    user: {user}
+    namespace: default
+current-context: sandbox
+preferences: {{}}
+",
+        ca = b64(ca),
+        cert = b64(cert),
+        key = b64(key),
+    );
+    std::fs::write(path, doc)?;
     Ok(())
 }
 
